@@ -1,0 +1,5 @@
+"""``flask`` commands."""
+
+
+def register_commands(app):
+    pass

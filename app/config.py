@@ -1,0 +1,81 @@
+"""Configuration, read once from the environment.
+
+Embedded default (nothing set): SQLite under ``instance/``, mails captured in the database and
+viewable at ``/dev/courriels``, demo company directory. Production sets ``DATABASE_URL``
+(PostgreSQL), ``MAIL_SERVER`` (real SMTP) and ``COMPANY_DIRECTORY=api``.
+"""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def database_url(url: str) -> str:
+    """Normalise a PostgreSQL URL to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    mail_server = os.environ.get("MAIL_SERVER")
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}")),
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "documents")),
+        "BPMN_FOLDER": os.environ.get("BPMN_FOLDER", str(ROOT / "bpmn")),
+        "ASSETS_FOLDER": os.environ.get("ASSETS_FOLDER", str(ROOT / "node_modules")),
+        # Mail: captured in the database unless a real SMTP server is configured.
+        "MAIL_CAPTURE": not mail_server,
+        "MAIL_SERVER": mail_server or "localhost",
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Portail Ségur Numérique <ne-pas-repondre@segurnum.asp-public.fr>"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "OUTBOX_DELIVER_AFTER_COMMIT": _bool("OUTBOX_DELIVER_AFTER_COMMIT", True),
+        "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        # Look-up adapters.
+        "COMPANY_DIRECTORY": os.environ.get("COMPANY_DIRECTORY", "csv"),
+        "COMPANY_CSV": os.environ.get("COMPANY_CSV", str(ROOT / "app" / "data" / "companies.csv")),
+        "COMPANY_API_URL": os.environ.get("COMPANY_API_URL", "https://recherche-entreprises.api.gouv.fr"),
+        "COMPANY_API_TIMEOUT": float(os.environ.get("COMPANY_API_TIMEOUT", "5")),
+        # Drafts of anonymous initial enrolments are purged after this many hours without activity.
+        "DRAFT_MAX_AGE_HOURS": float(os.environ.get("DRAFT_MAX_AGE_HOURS", "72")),
+        # Captcha (ALTCHA proof of work, no third party).
+        "CAPTCHA_ENABLED": _bool("CAPTCHA_ENABLED", True),
+        "ALTCHA_COST": int(os.environ.get("ALTCHA_COST", "50000")),
+        "ALTCHA_EXPIRES_SECONDS": int(os.environ.get("ALTCHA_EXPIRES_SECONDS", "1200")),
+        "MAX_CONTENT_LENGTH": 40 * 1024 * 1024,
+        "ASSISTANCE_URL": "https://segurnum.asp-public.fr/segurnum/contacter-assistance",
+        "PORTAL_URL": os.environ.get("PORTAL_URL", "http://127.0.0.1:5000"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

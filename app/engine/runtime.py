@@ -1,0 +1,241 @@
+"""Running instances: start, load, save, complete a user task, go back a step, fire timers.
+
+A ``Run`` wraps one workflow instance for the duration of one HTTP request or worker step. It never
+commits: the caller owns the transaction, so that workflow state, projections, history and outbox
+rows are saved together or not at all.
+"""
+import json
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from flask import current_app
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from .. import clock
+from ..handlers import registry as handlers
+from ..models import WorkflowInstance
+from .scripting import RestrictedEnvironment
+from .specs import ProcessSpec, Step, current_version, deploy_folder, load_spec, properties
+
+
+class _ClockDatetime(datetime):
+    """SpiffWorkflow's timers read ``datetime.now``: make them read our injectable clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = clock.now()
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+_timer_module.datetime = _ClockDatetime
+
+
+class _StateConverter(BpmnWorkflowConverter):
+    """Serializes an instance without its specs: those are stored once per deployed version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, process_spec: ProcessSpec = None):
+        # The parent restores specs with registry.restore, which returns spec objects unchanged.
+        dct = dict(dct, spec=process_spec.spec, subprocess_specs=process_spec.subprocess_specs)
+        return super().from_dict(dct)
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = _StateConverter
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+class EngineFailure(Exception):
+    """A task of the diagram failed while the engine ran (handler error, script error...)."""
+
+    def __init__(self, task_name: str | None, original: BaseException):
+        super().__init__(f"{task_name or 'moteur'} : {original!r}")
+        self.task_name = task_name
+        self.original = original
+
+
+class TaskNotReady(Exception):
+    """The task named by a form is not (or no longer) the ready task of that lane."""
+
+
+class _ScriptEngine(PythonScriptEngine):
+    def __init__(self, run: "Run"):
+        super().__init__(environment=RestrictedEnvironment())
+        self._run = run
+
+    def call_service(self, task, operation_name=None, operation_params=None):
+        # SpiffWorkflow 3.2.0's own call_service loses the task and hides errors behind a NameError.
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        ctx = handlers.ServiceContext(request=self._run.request, task_name=task.task_spec.bpmn_id,
+                                      now=clock.now(), data=task.data)
+        return json.dumps(handlers.call(operation_name, ctx, params))
+
+
+@dataclass
+class UserTask:
+    """What a view needs to know about a ready user task (no SpiffWorkflow object leaks out)."""
+
+    id: str
+    bpmn_id: str
+    label: str
+    lane: str | None
+    form_key: str
+    properties: dict
+    data: dict
+    step: Step | None
+    steps: tuple[Step, ...]
+    can_go_back: bool
+
+
+def _is_timer(event) -> bool:
+    return "Timer" in event.event_type or event.event_type == "TimeDateEventDefinition"
+
+
+class Run:
+    def __init__(self, instance: WorkflowInstance, workflow: BpmnWorkflow, spec: ProcessSpec, request=None):
+        self.instance = instance
+        self.workflow = workflow
+        self.spec = spec
+        self.request = request
+        workflow.script_engine = _ScriptEngine(self)
+
+    # --- life cycle ---
+
+    @classmethod
+    def start(cls, process_id: str, request=None) -> "Run":
+        version = current_version(process_id)
+        if version is None:  # first start: deploy the diagrams shipped in bpmn/
+            deploy_folder(current_app.config["BPMN_FOLDER"], author="premier démarrage")
+            version = current_version(process_id)
+        if version is None:
+            raise LookupError(f"process {process_id} is not deployed")
+        spec = load_spec(version)
+        now = clock.now()
+        instance = WorkflowInstance(process_version=version, state_json="{}", created_at=now, updated_at=now)
+        run = cls(instance, BpmnWorkflow(spec.spec, spec.subprocess_specs), spec, request)
+        run._engine_steps()
+        return run
+
+    @classmethod
+    def load(cls, instance: WorkflowInstance, request=None) -> "Run":
+        spec = load_spec(instance.process_version)
+        workflow = _SERIALIZER.registry.restore(json.loads(instance.state_json), process_spec=spec)
+        return cls(instance, workflow, spec, request)
+
+    def save(self) -> WorkflowInstance:
+        """Write the state into the instance row (flushed with the caller's transaction)."""
+        instance = self.instance
+        instance.state_json = json.dumps(_SERIALIZER.to_dict(self.workflow), cls=_SERIALIZER._encoder_cls)
+        instance.completed = self.workflow.is_completed()
+        deadlines = [datetime.fromisoformat(e.value) for e in self.workflow.waiting_events()
+                     if _is_timer(e) and isinstance(e.value, str)]
+        instance.next_timer_at = min(deadlines) if deadlines else None
+        instance.updated_at = clock.now()
+        return instance
+
+    # --- user tasks ---
+
+    def _ready_spiff_tasks(self, lane: str | None):
+        return self.workflow.get_tasks(state=TaskState.READY, manual=True, lane=lane)
+
+    def ready_task(self, lane: str | None) -> UserTask | None:
+        tasks = self._ready_spiff_tasks(lane)
+        return self._describe(tasks[0]) if tasks else None
+
+    def _describe(self, task) -> UserTask:
+        props = properties(task.task_spec)
+        number = props.get("stepNumber", "")
+        step = next((s for s in self.spec.steps if str(s.number) == number), None)
+        return UserTask(
+            id=str(task.id), bpmn_id=task.task_spec.bpmn_id,
+            label=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            lane=task.task_spec.lane, form_key=props.get("formKey", ""), properties=props,
+            data=task.data, step=step, steps=self.spec.steps,
+            can_go_back=self._previous_user_task(task) is not None)
+
+    def _ready(self, task_id: str, lane: str | None):
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except Exception:
+            task = None
+        # task.run() does not check any of this: it would complete a task that is not ready.
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual \
+                or task.task_spec.lane != lane:
+            raise TaskNotReady(task_id)
+        return task
+
+    def complete(self, task_id: str, lane: str | None, data: dict) -> None:
+        """Complete the ready user task ``task_id`` of ``lane`` with form data, then run the engine."""
+        task = self._ready(task_id, lane)
+        task.set_data(**data)
+        task.run()
+        self._engine_steps()
+
+    def _previous_user_task(self, task):
+        """The last completed user task of the same lane, on the path that led to ``task``, that is
+        not ``task`` itself run again (a loop back to the same form is not a step back)."""
+        node = task.parent
+        while node is not None:
+            if isinstance(node.task_spec, UserTaskSpec) and node.state == TaskState.COMPLETED \
+                    and node.task_spec.lane == task.task_spec.lane and node.task_spec != task.task_spec:
+                return node
+            if node.parent is None and node.workflow.parent_task_id is not None:
+                node = self.workflow.get_task_from_id(node.workflow.parent_task_id)
+            else:
+                node = node.parent
+        return None
+
+    def go_back(self, task_id: str, lane: str | None, draft: dict | None = None) -> bool:
+        """Return to the previous user task of the lane, keeping everything entered so far.
+
+        The previous task is made ready again with the current data (plus ``draft``, what the
+        user typed on the page they leave), so both pages show what was entered.
+        """
+        task = self._ready(task_id, lane)
+        previous = self._previous_user_task(task)
+        if previous is None:
+            return False
+        data = deepcopy(task.data)
+        data.update(draft or {})
+        self.workflow.reset_from_task_id(previous.id)
+        # Resetting makes the task inherit its parent's data again: put back what was entered since.
+        self.workflow.get_task_from_id(previous.id).data = data
+        return True
+
+    # --- engine ---
+
+    def _engine_steps(self) -> None:
+        try:
+            self.workflow.do_engine_steps()
+        except Exception as exc:
+            failed = next(iter(self.workflow.get_tasks(state=TaskState.ERROR)), None)
+            name = failed.task_spec.bpmn_id if failed is not None else None
+            original = exc
+            # SpiffWorkflow wraps the real exception; keep the innermost one for the message.
+            while getattr(original, "exception", None) is not None:
+                original = original.exception
+            raise EngineFailure(name, original) from exc
+
+    def fire_timers(self) -> None:
+        self.workflow.refresh_timers()
+        self._engine_steps()
+
+    @property
+    def data(self) -> dict:
+        """Data of the most recently completed task (what the process knows so far)."""
+        last = self.workflow.last_task
+        return last.data if last is not None else self.workflow.data

@@ -1,0 +1,264 @@
+"""Parse, check, deploy and cache process specs.
+
+A deployed version stores the serialized spec of one process together with the specs of every
+process it calls, so that an instance always runs on the exact diagrams it started with. Parsed
+specs are cached in memory per version id (versions never change once stored).
+"""
+import ast
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
+
+from .. import clock
+from ..extensions import db
+from ..handlers.registry import HANDLERS
+from ..models import ProcessVersion
+from ..roles import LANES
+from .scripting import ScriptRejected, compile_checked
+
+REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+
+
+class DeployError(Exception):
+    """The diagrams were refused; ``problems`` lists each reason in French."""
+
+    def __init__(self, problems: list["Problem"]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str | None
+    element: str | None
+    message: str
+
+    def __str__(self):
+        where = " / ".join(x for x in (self.file, self.element) if x)
+        return f"{where} : {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str
+
+
+@dataclass
+class ProcessSpec:
+    """A deployed process, ready to run: spec objects plus what our engine reads from them."""
+
+    version_id: int | None
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    steps: tuple[Step, ...] = field(default=())
+
+
+def all_task_specs(spec, subprocess_specs):
+    for process in (spec, *subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            yield process, task_spec
+
+
+def properties(task_spec) -> dict:
+    return task_spec.extensions.get("properties", {}) if hasattr(task_spec, "extensions") else {}
+
+
+def _steps(spec, subprocess_specs) -> tuple[Step, ...]:
+    steps = {}
+    for _, task_spec in all_task_specs(spec, subprocess_specs):
+        props = properties(task_spec)
+        if isinstance(task_spec, UserTask) and props.get("stepNumber", "").isdigit():
+            steps.setdefault(int(props["stepNumber"]), props.get("stepTitle", ""))
+    return tuple(Step(n, steps[n]) for n in sorted(steps))
+
+
+# --- parsing and checks ---------------------------------------------------------------------
+
+def parse(sources: dict[str, str]) -> dict[str, tuple]:
+    """Parse BPMN files ({file name: XML}) into {process id: (spec, subprocess specs)}."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    problems = []
+    for filename, xml in sources.items():
+        try:
+            parser.add_bpmn_str(xml.encode("utf-8"), filename)
+        except etree.XMLSyntaxError as exc:
+            problems.append(Problem(filename, None, f"XML invalide : {exc}"))
+        except ValidationException as exc:
+            problems.append(Problem(filename, getattr(exc, "id", None), f"Diagramme invalide : {exc}"))
+    if problems:
+        raise DeployError(problems)
+    processes = {}
+    for process_id in parser.get_process_ids():
+        try:
+            processes[process_id] = (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
+        except ValidationException as exc:
+            problems.append(Problem(getattr(exc, "file_name", None), getattr(exc, "id", None),
+                                    f"Diagramme invalide : {exc}"))
+    if problems:
+        raise DeployError(problems)
+    return processes
+
+
+def _expressions(task_spec):
+    """(what, source, mode) for every expression our engine will evaluate for this task spec."""
+    if isinstance(task_spec, MultiChoice):
+        for condition, target in task_spec.cond_task_specs:
+            if condition is not None:
+                yield f"condition vers {target}", condition.args[0], "eval"
+    if isinstance(task_spec, ScriptTask) and task_spec.script:
+        yield "script", task_spec.script, "exec"
+    for attr in ("prescript", "postscript"):
+        if getattr(task_spec, attr, None):
+            yield attr, getattr(task_spec, attr), "exec"
+    if isinstance(task_spec, ServiceTask):
+        for name, param in task_spec.operation_params.items():
+            yield f"paramètre {name}", param["value"], "eval"
+    if isinstance(task_spec, CatchingEvent):
+        definition = task_spec.event_definition
+        if isinstance(definition, (TimerEventDefinition, ConditionalEventDefinition)):
+            yield "expression", definition.expression, "eval"
+
+
+def check(processes: dict[str, tuple]) -> list[Problem]:
+    """Our own rules on top of SpiffWorkflow's parse: restricted expressions, lanes, handlers."""
+    problems = []
+    seen = set()
+    for spec, subprocess_specs in processes.values():
+        for process, task_spec in all_task_specs(spec, subprocess_specs):
+            key = (process.name, task_spec.name)
+            if key in seen or not hasattr(task_spec, "bpmn_id") or task_spec.bpmn_id is None:
+                continue
+            seen.add(key)
+
+            def problem(message, _file=process.file, _el=task_spec.bpmn_id):
+                problems.append(Problem(_file, _el, message))
+
+            for what, source, mode in _expressions(task_spec):
+                try:
+                    compile_checked(source, mode)
+                except ScriptRejected as exc:
+                    problem(f"{what} : {exc}")
+            if isinstance(task_spec, UserTask) and task_spec.lane not in LANES:
+                problem(f"la tâche utilisateur doit être dans un couloir connu ({', '.join(LANES)}).")
+            if isinstance(task_spec, UserTask) and not properties(task_spec).get("formKey"):
+                problem("la tâche utilisateur doit nommer son formulaire (propriété formKey).")
+            if isinstance(task_spec, ServiceTask):
+                problems.extend(_check_service(process.file, task_spec))
+            if isinstance(task_spec, SubWorkflowTask) and task_spec.spec not in subprocess_specs \
+                    and task_spec.spec != spec.name:
+                problem(f"l'activité appelle le processus « {task_spec.spec} », introuvable.")
+    return problems
+
+
+def _check_service(file, task_spec) -> list[Problem]:
+    handler = HANDLERS.get(task_spec.operation_name)
+    if handler is None:
+        return [Problem(file, task_spec.bpmn_id, f"service inconnu « {task_spec.operation_name} ».")]
+    problems = []
+    given = task_spec.operation_params
+    for param in handler.params:
+        if param.name not in given:
+            if param.required:
+                problems.append(Problem(file, task_spec.bpmn_id,
+                                        f"paramètre obligatoire « {param.name} » absent ({handler.name})."))
+            continue
+        if param.choices:
+            try:
+                value = ast.literal_eval(given[param.name]["value"])
+            except (ValueError, SyntaxError):
+                continue  # an expression: checked when it runs
+            if value not in param.choices:
+                problems.append(Problem(file, task_spec.bpmn_id,
+                                        f"valeur « {value} » inconnue pour « {param.name} »."))
+    for name in given:
+        if name not in {p.name for p in handler.params}:
+            problems.append(Problem(file, task_spec.bpmn_id,
+                                    f"paramètre « {name} » inconnu du service {handler.name}."))
+    return problems
+
+
+# --- deployment and cache ---------------------------------------------------------------------
+
+_cache: dict[tuple[int, str], ProcessSpec] = {}
+
+
+def _serialize(spec, subprocess_specs) -> str:
+    return json.dumps({
+        "spec": REGISTRY.convert(spec),
+        "subprocess_specs": {name: REGISTRY.convert(s) for name, s in subprocess_specs.items()},
+    }, sort_keys=True)
+
+
+def read_folder(folder: str | Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(folder).glob("*.bpmn"))}
+
+
+def deploy(sources: dict[str, str], author: str, comment: str = "") -> list[ProcessVersion]:
+    """Parse and check the files, then store a new version of every process whose diagrams changed.
+
+    Returns the versions created (none when nothing changed). Raises ``DeployError``.
+    """
+    processes = parse(sources)
+    problems = check(processes)
+    if problems:
+        raise DeployError(problems)
+    created = []
+    for process_id, (spec, subprocess_specs) in processes.items():
+        files = sorted({p.file for p in (spec, *subprocess_specs.values())})
+        used_sources = json.dumps({f: sources[f] for f in files if f in sources}, sort_keys=True)
+        spec_json = _serialize(spec, subprocess_specs)
+        sha = hashlib.sha256((spec_json + used_sources).encode()).hexdigest()
+        current = current_version(process_id)
+        if current is not None and current.sha256 == sha:
+            continue
+        last = db.session.scalar(db.select(db.func.max(ProcessVersion.version))
+                                 .where(ProcessVersion.process_id == process_id)) or 0
+        if current is not None:
+            current.is_current = False
+        version = ProcessVersion(
+            process_id=process_id, version=last + 1, name=spec.description or process_id,
+            sha256=sha, spec_json=spec_json, sources_json=used_sources, created_at=clock.now(),
+            author=author, comment=comment, is_current=True)
+        db.session.add(version)
+        created.append(version)
+    db.session.flush()
+    return created
+
+
+def deploy_folder(folder: str | Path, author: str = "déploiement", comment: str = "") -> list[ProcessVersion]:
+    return deploy(read_folder(folder), author, comment)
+
+
+def current_version(process_id: str) -> ProcessVersion | None:
+    return db.session.scalar(db.select(ProcessVersion).where(
+        ProcessVersion.process_id == process_id, ProcessVersion.is_current.is_(True)))
+
+
+def load_spec(version: ProcessVersion) -> ProcessSpec:
+    key = (version.id, version.sha256)
+    cached = _cache.get(key)
+    if cached is None:
+        stored = json.loads(version.spec_json)
+        spec = REGISTRY.restore(stored["spec"])
+        subprocess_specs = {name: REGISTRY.restore(s) for name, s in stored["subprocess_specs"].items()}
+        cached = ProcessSpec(version.id, version.process_id, spec, subprocess_specs,
+                             _steps(spec, subprocess_specs))
+        _cache[key] = cached
+    return cached

@@ -1,0 +1,11 @@
+"""SQLAlchemy models, one module per aggregate."""
+from .document import DOCUMENT_TYPES, Document
+from .mail import OutboxMail
+from .process import ProcessVersion, WorkflowInstance
+from .reference import Counter, Referencing, UsedCaptcha
+from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
+
+__all__ = [
+    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "OutboxMail", "ProcessVersion",
+    "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
+]

@@ -1,0 +1,48 @@
+"""Deployed versions of the BPMN processes: each spec is parsed, validated and stored once."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class ProcessVersion(db.Model):
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the serialized spec with the specs of every process it calls.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # {"spec": ..., "subprocess_specs": ...} as produced by the SpiffWorkflow serializer.
+    spec_json: Mapped[str] = mapped_column(Text)
+    # {file name: BPMN XML} of the files the version was parsed from.
+    sources_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class WorkflowInstance(db.Model):
+    """The SpiffWorkflow state of one running process (without its spec), optimistically locked."""
+
+    __tablename__ = "workflow_instance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    state_json: Mapped[str] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Earliest deadline among the timers the instance waits on (for the timer worker).
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    process_version = db.relationship(ProcessVersion)
+
+    __mapper_args__ = {"version_id_col": lock_version}

@@ -1,0 +1,74 @@
+"""The enrolment request (« demande d'enrôlement »): projections of its workflow, and its history."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+DRAFT = "Brouillon"
+IN_PROGRESS = "En cours"
+PARTIALLY_VALIDATED = "Validation partielle - En attente de certificat(s)"
+AWAITING_DOCUMENTS = "En attente de pièce(s) jointe(s) complémentaire(s)"
+CERTIFICATES_TO_VALIDATE = "Certificat(s) à valider"
+REJECTED = "Rejetée"
+VALIDATED = "Validée"
+
+#: Every status a diagram may set (the guide's, plus the draft before « Terminer »).
+STATUSES = (DRAFT, IN_PROGRESS, PARTIALLY_VALIDATED, AWAITING_DOCUMENTS,
+            CERTIFICATES_TO_VALIDATE, REJECTED, VALIDATED)
+
+#: Every enrolment type a diagram may set.
+TYPES = ("INITIAL", "INITIAL ANTICIPE", "COMPLEMENTAIRE", "COMPLEMENTAIRE ANTICIPE")
+
+
+class EnrolmentRequest(db.Model):
+    __tablename__ = "enrolment_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Unguessable identifier used in URLs and in the anonymous draft's session.
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), unique=True)
+    # Projections written by the diagram's service tasks, indexed for lists and searches.
+    sequence: Mapped[int | None] = mapped_column(Integer, unique=True)
+    number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(80), index=True, default=DRAFT)
+    enrolment_type: Mapped[str | None] = mapped_column(String(40), index=True)
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    ans_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    profile: Mapped[str | None] = mapped_column(String(300))
+    dsr: Mapped[str | None] = mapped_column(String(200), index=True)
+    company_name: Mapped[str | None] = mapped_column(String(300))
+    holder_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The data entered by the supplier, as submitted (scalars and document ids).
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    instance = relationship("WorkflowInstance")
+    documents = relationship("Document", back_populates="request", order_by="Document.id",
+                             cascade="all, delete-orphan", passive_deletes=True)
+    events = relationship("RequestEvent", order_by="RequestEvent.id",
+                          cascade="all, delete-orphan", passive_deletes=True)
+    mails = relationship("OutboxMail", order_by="OutboxMail.id",
+                         cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.number is None
+
+
+class RequestEvent(db.Model):
+    """History of a request: who did what, when, with which detail."""
+
+    __tablename__ = "request_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolment_request.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,141 @@
+"""Test fixtures: the real app on SQLite and on PostgreSQL, a real SMTP server on loopback.
+
+Every test that uses ``app`` (or anything built on it) runs once per database. PostgreSQL tests
+are skipped, with the reason printed, only when no server answers on 127.0.0.1:5432.
+"""
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+
+from app import clock, create_app
+from app.extensions import db
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- SMTP -----------------------------------------------------------------------------------
+
+class Mailbox:
+    """Collects what the loopback SMTP server receives."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append({"to": list(envelope.rcpt_tos), "message": message})
+        return "250 Message accepted for delivery"
+
+    def clear(self):
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address):
+        return [m["message"] for m in self.messages if address in m["to"]]
+
+    @staticmethod
+    def text(message):
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def html(message):
+        return message.get_body(preferencelist=("html",)).get_content()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    mailbox.port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+# --- databases --------------------------------------------------------------------------------
+
+def _postgres_url():
+    name = f"segur_test_{WORKER}"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL injoignable ({PG_ADMIN_URL}) : tests PostgreSQL ignorés — {exc}")
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def session_app(request, smtp_server):
+    workdir = Path(tempfile.mkdtemp(prefix=f"segur-{request.param}-{WORKER}-"))
+    url = f"sqlite:///{workdir / 'test.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "UPLOAD_FOLDER": str(workdir / "documents"),
+        "MAIL_CAPTURE": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "ALTCHA_COST": 200,
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _empty_database():
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(db.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(session_app, smtp_server):
+    """The app with an empty database, a fresh upload folder and a released clock."""
+    saved_config = dict(session_app.config)
+    clock.freeze(None)
+    smtp_server.clear()
+    with session_app.app_context():
+        _empty_database()
+    shutil.rmtree(session_app.config["UPLOAD_FOLDER"], ignore_errors=True)
+    yield session_app
+    clock.freeze(None)
+    session_app.config.clear()
+    session_app.config.update(saved_config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    return smtp_server
