@@ -72,7 +72,8 @@ def smtp_server():
 # --- databases --------------------------------------------------------------------------------
 
 def _postgres_url():
-    name = f"segur_test_{WORKER}"
+    # One database per pytest process, so that parallel runs do not disturb each other.
+    name = f"segur_test_{WORKER}_{os.getpid()}"
     try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -104,6 +105,9 @@ def session_app(request, smtp_server):
     with app.app_context():
         db.engine.dispose()
     shutil.rmtree(workdir, ignore_errors=True)
+    if request.param == "postgresql":
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def _empty_database():
