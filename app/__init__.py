@@ -48,4 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_web(app)
     register_commands(app)
+
+    from .services.outbox import deliver_after_request
+    app.after_request(deliver_after_request)
     return app

@@ -1,5 +1,181 @@
-"""``flask`` commands."""
+"""``flask`` commands: run the portal, deploy diagrams, import reference data, run the worker."""
+import csv
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from .config import ROOT
+from .engine import DeployError, check, deploy, parse, read_folder
+from .extensions import db
+from .models import ProcessVersion, Referencing
+from .services import enrolment, outbox, referencing, timers
+
+DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
+
+bpmn_cli = AppGroup("bpmn", help="Diagrammes BPMN : vérifier, déployer, lister les versions.")
+referencing_cli = AppGroup("referencing", help="Annuaire des référencements ANS.")
+outbox_cli = AppGroup("outbox", help="Courriels en attente d'envoi.")
+drafts_cli = AppGroup("drafts", help="Brouillons de demandes abandonnés.")
+
+
+def _sources(files) -> dict[str, str]:
+    if not files:
+        return read_folder(current_app.config["BPMN_FOLDER"])
+    return {Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}
+
+
+@bpmn_cli.command("check")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def bpmn_check(files):
+    """Vérifier des fichiers BPMN (par défaut : le dossier bpmn/) sans les déployer."""
+    try:
+        problems = check(parse(_sources(files)))
+    except DeployError as exc:
+        problems = exc.problems
+    for problem in problems:
+        click.echo(f"✗ {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("✓ Diagrammes valides.")
+
+
+@bpmn_cli.command("deploy")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--comment", default="", help="Commentaire de version.")
+@click.option("--author", default="ligne de commande")
+def bpmn_deploy(files, comment, author):
+    """Déployer des fichiers BPMN (par défaut : le dossier bpmn/) comme nouvelles versions."""
+    try:
+        created = deploy(_sources(files), author=author, comment=comment)
+    except DeployError as exc:
+        for problem in exc.problems:
+            click.echo(f"✗ {problem}", err=True)
+        raise SystemExit(1)
+    db.session.commit()
+    for version in created:
+        click.echo(f"✓ {version.process_id} version {version.version} déployée ({version.sha256[:12]}).")
+    if not created:
+        click.echo("Aucun changement : les versions déployées sont à jour.")
+
+
+@bpmn_cli.command("versions")
+def bpmn_versions():
+    """Lister les versions déployées."""
+    for v in db.session.scalars(db.select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version)):
+        current = "*" if v.is_current else " "
+        click.echo(f"{current} {v.process_id} v{v.version}  {v.created_at:%Y-%m-%d %H:%M}  {v.author}  {v.sha256[:12]}  {v.comment}")
+
+
+@referencing_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def referencing_import(file):
+    """Importer (ou mettre à jour) l'annuaire des référencements depuis un CSV."""
+    report = referencing.import_csv(file)
+    for message in report.messages:
+        click.echo(f"✗ {message}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+    click.echo(f"✓ {report.created} référencement(s) créé(s), {report.updated} mis à jour.")
+
+
+@outbox_cli.command("deliver")
+def outbox_deliver():
+    """Envoyer les courriels en attente (avec nouvelles tentatives en cas d'échec)."""
+    click.echo(f"{outbox.deliver_pending()} courriel(s) envoyé(s).")
+
+
+@drafts_cli.command("purge")
+def drafts_purge():
+    """Supprimer les brouillons abandonnés depuis plus de DRAFT_MAX_AGE_HOURS heures."""
+    click.echo(f"{enrolment.purge_expired_drafts()} brouillon(s) supprimé(s).")
+
+
+def work_once() -> dict:
+    """One pass of the worker: due timers, expired drafts, pending mails."""
+    return {"timers": timers.fire_due(), "drafts": enrolment.purge_expired_drafts(),
+            "mails": outbox.deliver_pending()}
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Une seule passe, puis s'arrêter.")
+@click.option("--interval", default=10.0, show_default=True, help="Secondes entre deux passes.")
+def worker(once, interval):
+    """Déclencher les minuteries échues, purger les brouillons expirés, envoyer les courriels."""
+    while True:
+        done = work_once()
+        if once:
+            click.echo(", ".join(f"{k} : {v}" for k, v in done.items()))
+            return
+        time.sleep(interval)
+
+
+def ensure_assets() -> None:
+    """Install the front-end packages from the npm registry when missing or outdated."""
+    modules, lock = ROOT / "node_modules", ROOT / "package-lock.json"
+    marker = modules / ".package-lock.json"
+    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
+        click.echo("Installation des ressources front-end (npm ci)…")
+        subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+
+
+def prepare() -> None:
+    """Database schema, deployed diagrams and reference data, idempotently."""
+    ensure_assets()
+    upgrade()
+    deploy(read_folder(current_app.config["BPMN_FOLDER"]), author="démarrage du portail")
+    if db.session.scalar(db.select(db.func.count()).select_from(Referencing)) == 0:
+        report = referencing.import_csv(DEMO_REFERENCING)
+        if not report.ok:
+            raise click.ClickException("\n".join(report.messages))
+    db.session.commit()
+
+
+def _demo_hints() -> str:
+    with open(DEMO_REFERENCING, encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    with open(current_app.config["COMPANY_CSV"], encoding="utf-8-sig") as f:
+        companies = list(csv.DictReader(f, delimiter=";"))
+    lines = ["Numéros ANS de démonstration :"]
+    lines += [f"  {r['ans_number']:<12} {r['software_name']} — "
+              f"{'validé' if r['validated'].lower() in ('oui', 'true', '1') else 'en attente (anticipé)'}"
+              f"{', SONS DPI' if r['sons_dpi'].lower() in ('oui', 'true', '1') else ''}" for r in rows]
+    lines.append("SIRET de démonstration :")
+    lines += [f"  {c['siret']}  {c['name']}" for c in companies]
+    return "\n".join(lines)
+
+
+@click.command("portal")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def portal(host, port):
+    """Préparer (ressources, base, diagrammes, données de démonstration) et lancer le portail
+    avec son worker."""
+    prepare()
+    app = current_app._get_current_object()
+
+    def loop():
+        while True:
+            with app.app_context():
+                try:
+                    work_once()
+                except Exception:  # keep the embedded worker alive; the error is logged
+                    app.logger.exception("worker pass failed")
+                    db.session.rollback()
+            time.sleep(5)
+
+    threading.Thread(target=loop, name="worker", daemon=True).start()
+    click.echo(_demo_hints())
+    mails = " ; courriels visibles sur /dev/courriels" if app.config["MAIL_CAPTURE"] else ""
+    click.echo(f"\nPortail : http://{host}:{port}/{mails}\n")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
 def register_commands(app):
-    pass
+    for command in (bpmn_cli, referencing_cli, outbox_cli, drafts_cli, worker, portal):
+        app.cli.add_command(command)

@@ -57,6 +57,7 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Portail Ségur Numérique <ne-pas-repondre@segurnum.asp-public.fr>"),
+        "MAIL_SUPPRESS_SEND": False,  # capture is ours (MAIL_CAPTURE), not Flask-Mail's
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "OUTBOX_DELIVER_AFTER_COMMIT": _bool("OUTBOX_DELIVER_AFTER_COMMIT", True),
         "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
@@ -69,7 +70,7 @@ def from_environment(instance_path: str) -> dict:
         "DRAFT_MAX_AGE_HOURS": float(os.environ.get("DRAFT_MAX_AGE_HOURS", "72")),
         # Captcha (ALTCHA proof of work, no third party).
         "CAPTCHA_ENABLED": _bool("CAPTCHA_ENABLED", True),
-        "ALTCHA_COST": int(os.environ.get("ALTCHA_COST", "50000")),
+        "ALTCHA_COST": int(os.environ.get("ALTCHA_COST", "5000")),  # PBKDF2 iterations per attempt
         "ALTCHA_EXPIRES_SECONDS": int(os.environ.get("ALTCHA_EXPIRES_SECONDS", "1200")),
         "MAX_CONTENT_LENGTH": 40 * 1024 * 1024,
         "ASSISTANCE_URL": "https://segurnum.asp-public.fr/segurnum/contacter-assistance",
@@ -78,4 +79,5 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_I18N_ENABLED": False,  # use WTForms' own French messages (Meta.locales)
     }

@@ -21,7 +21,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
-from ..handlers import registry as handlers
+from . import registry as handlers
 from ..models import WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .specs import ProcessSpec, Step, current_version, deploy_folder, load_spec, properties

@@ -26,7 +26,7 @@ from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
 from .. import clock
 from ..extensions import db
-from ..handlers.registry import HANDLERS
+from .registry import HANDLERS
 from ..models import ProcessVersion
 from ..roles import LANES
 from .scripting import ScriptRejected, compile_checked

@@ -1,2 +1,2 @@
 """Service-task handlers. Importing this package registers them all."""
-from . import registry  # noqa: F401
+from . import enrolment, lookups, mail  # noqa: F401

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime
@@ -31,3 +31,5 @@ class OutboxMail(db.Model):
     # "smtp" or "capture" (embedded default: kept here and shown at /dev/courriels).
     transport: Mapped[str | None] = mapped_column(String(10))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    request = relationship("EnrolmentRequest", back_populates="mails")

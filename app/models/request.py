@@ -52,7 +52,7 @@ class EnrolmentRequest(db.Model):
                              cascade="all, delete-orphan", passive_deletes=True)
     events = relationship("RequestEvent", order_by="RequestEvent.id",
                           cascade="all, delete-orphan", passive_deletes=True)
-    mails = relationship("OutboxMail", order_by="OutboxMail.id",
+    mails = relationship("OutboxMail", back_populates="request", order_by="OutboxMail.id",
                          cascade="all, delete-orphan", passive_deletes=True)
 
     @property

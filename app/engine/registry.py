@@ -1,4 +1,5 @@
-"""What service tasks call, by the name the diagram gives (spiff ``serviceTaskOperator id``).
+"""The service-task registry: what service tasks call, by the name the diagram gives (spiff
+``serviceTaskOperator id``).
 
 A handler is a plain function ``f(ctx, **params) -> dict``. The diagram names it and passes its
 parameters as expressions on task data; the returned dict (scalars only) is stored in task data

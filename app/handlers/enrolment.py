@@ -1,0 +1,47 @@
+"""Service tasks of the enrolment: number, type, submission, status, recap PDF."""
+from .. import clock
+from ..models import DOCUMENT_TYPES, STATUSES, TYPES
+from ..services import documents, enrolment, pdf
+from ..engine.registry import Param, handler
+
+
+@handler("enrolment.allocate_number", "Attribution du numéro de demande")
+def allocate_number(ctx):
+    return {"number": enrolment.allocate_number(ctx.request)}
+
+
+@handler("enrolment.set_type", "Type d'enrôlement",
+         Param("type", "Type d'enrôlement", choices=TYPES))
+def set_type(ctx, type):
+    if type not in TYPES:
+        raise ValueError(f"type d'enrôlement inconnu : {type}")
+    ctx.request.enrolment_type = type
+    return {"type": type}
+
+
+@handler("enrolment.submit", "Enregistrement de la demande déposée")
+def submit(ctx):
+    enrolment.file_submission(ctx.request, ctx.data)
+    enrolment.record(ctx.request, enrolment.account_holder(ctx.data)[0] or "", "Demande déposée")
+    return {"submitted_at": ctx.request.submitted_at.isoformat()}
+
+
+@handler("enrolment.set_status", "Changement de statut",
+         Param("status", "Statut", choices=STATUSES))
+def set_status(ctx, status):
+    if status not in STATUSES:
+        raise ValueError(f"statut inconnu : {status}")
+    ctx.request.status = status
+    enrolment.record(ctx.request, "système", f"Statut : {status}")
+    return {"status": status}
+
+
+@handler("enrolment.recap_pdf", "PDF récapitulatif de la demande")
+def recap_pdf(ctx):
+    request = ctx.request
+    filed = {d.id: d for d in request.documents}
+    content = pdf.render_pdf("pdf/recap.html", request=request, data=request.data, documents=filed)
+    stamp = clock.local(request.submitted_at or ctx.now).strftime("%Y%m%d%H%M%S")
+    name = f"{request.number.removesuffix('M0')}_{stamp}.pdf"
+    document = documents.store_generated(request, "recap_pdf", name, content)
+    return {"document_id": document.id, "label": DOCUMENT_TYPES["recap_pdf"]}

@@ -1,0 +1,25 @@
+"""The mail service task: queue a mail of ``mail_templates/`` for the request's account holder."""
+from flask import current_app
+
+from ..services import outbox
+from ..engine.registry import Param, handler
+
+
+def _events() -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in outbox.TEMPLATES.iterdir() if (p / "subject.txt").exists()))
+
+
+@handler("mail.send", "Envoi d'un courriel",
+         Param("template", "Modèle de courriel (dossier de mail_templates)", choices=_events()))
+def send(ctx, template):
+    request = ctx.request
+    if not request.holder_email:
+        raise ValueError("la demande n'a pas d'adresse de titulaire de compte")
+    context = {
+        "number": request.number, "siret": request.siret, "submitted_at": request.submitted_at,
+        "status": request.status, "enrolment_type": request.enrolment_type, "data": request.data,
+        "assistance_url": current_app.config["ASSISTANCE_URL"],
+        "portal_url": current_app.config["PORTAL_URL"],
+    }
+    mail = outbox.enqueue(template, request.holder_email, context, request=request)
+    return {"template": template, "recipient": mail.recipient}

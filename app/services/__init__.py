@@ -1,0 +1,1 @@
+"""Domain logic with no HTTP in it."""

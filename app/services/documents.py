@@ -1,0 +1,582 @@
+"""The uploaded-file pipeline: every uploaded (or generated) document goes through here.
+
+``check_upload`` applies the rules of the spec and raises ``UploadRejected`` with a French message
+saying exactly why. The checks run in this order, so the message names the first rule broken:
+
+1. the name (length, characters, dots, accepted extension);
+2. the size (empty, more than 4 Mo) — before any content check, so that an oversized file is
+   never parsed;
+3. the type, from the content's magic bytes (puremagic): PNG, JPEG or PDF, signature at offset 0;
+4. one type only (polyglots): no other format recognised by puremagic, no PDF or HTML inside an
+   image, no ZIP central directory at the end;
+5. the extension agrees with the content (after 4, so a disguised polyglot is reported as such);
+6. the format itself: PDFs parse with pypdf and carry no encryption, JavaScript or embedded file
+   (object tree walk, then a byte-level search as a second line) and nothing after ``%%EOF``;
+   images end exactly at their last chunk / EOI marker and decode fully with Pillow.
+
+``store`` writes the file under a random name below ``UPLOAD_FOLDER`` before the row is flushed.
+Session events keep the disk in step with the database: a file written in a transaction (or in a
+savepoint) that rolls back is removed; the file of a deleted ``Document`` is removed only once the
+outermost transaction has committed (a rolled-back savepoint cancels the deletion).
+"""
+import hashlib
+import io
+import logging
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import puremagic
+from flask import Response, current_app, send_file
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from sqlalchemy import event
+
+from .. import clock
+from ..extensions import db
+from ..models.document import DRAFT, FILED, Document
+
+log = logging.getLogger(__name__)
+
+MAX_SIZE = 4 * 1024 * 1024
+MAX_NAME_LENGTH = 50
+HINT = ("Taille maximale : 4 Mo. Formats supportés : jpg, jpeg, png, pdf. Le nom du fichier ne "
+        "doit pas excéder 50 caractères et ne doit pas contenir de caractères spéciaux.")
+
+PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
+#: Signature each accepted type must start with (offset 0).
+SIGNATURES = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
+#: Extension a name may end with → content type it announces.
+EXTENSIONS = {".pdf": PDF, ".png": PNG, ".jpg": JPEG, ".jpeg": JPEG}
+#: Extension of the stored file for each content type.
+STORED_EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
+LABELS = {PDF: "document PDF", PNG: "image PNG", JPEG: "image JPEG"}
+
+UNKNOWN_TYPE = "Le contenu du fichier ne correspond pas à un document PDF, PNG ou JPEG."
+POLYGLOT = ("Le fichier contient des données cachées ou de plusieurs types (fichier polyglotte) : "
+            "il n'est pas accepté.")
+PDF_UNREADABLE = "Le PDF est illisible ou endommagé."
+IMAGE_UNREADABLE = "L'image est illisible ou endommagée."
+TOO_MANY_PIXELS = "Les dimensions de l'image sont trop grandes : réduisez sa résolution."
+
+
+class UploadRejected(ValueError):
+    """An uploaded file breaks a rule; ``str(exc)`` is the message to show to the user."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    original_name: str   # the name as uploaded (Unicode NFC), already validated
+    content_type: str    # from the content: application/pdf, image/png or image/jpeg
+    extension: str       # canonical extension of the content type: .pdf, .png or .jpg
+    data: bytes
+    sha256: str
+    size: int
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+def check_upload(filename: str, data: bytes) -> CheckedFile:
+    """Apply every rule to an uploaded file; raise ``UploadRejected`` at the first one broken."""
+    name = unicodedata.normalize("NFC", filename or "")  # macOS sends accents decomposed
+    extension = _check_name(name)
+    _check_size(data)
+    content_type = _content_type(data)
+    _check_extension_matches(extension, content_type)
+    FORMAT_CHECKS[content_type](data)
+    return CheckedFile(original_name=name, content_type=content_type,
+                       extension=STORED_EXTENSIONS[content_type], data=data,
+                       sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def _check_name(name: str) -> str:
+    """The name rules; return the name's extension (lower case)."""
+    if not name:
+        raise UploadRejected("Le fichier n'a pas de nom.")
+    _check_name_length(name)
+    _check_name_characters(name)
+    _check_name_dots(name)
+    return _name_extension(name)
+
+
+def _check_name_length(name: str) -> None:
+    if len(name) > MAX_NAME_LENGTH:
+        raise UploadRejected(f"Le nom du fichier ne doit pas excéder {MAX_NAME_LENGTH} caractères "
+                             f"({len(name)} actuellement).")
+
+
+def _allowed_character(char: str) -> bool:
+    """Letters (Latin, accented or not), digits, space, « - », « _ » and « . »."""
+    if char.isascii():
+        return char.isalnum() or char in " -_."
+    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
+
+
+def _shown(char: str) -> str:
+    return char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+
+
+def _check_name_characters(name: str) -> None:
+    invisible = [c for c in dict.fromkeys(name) if unicodedata.category(c) in ("Cc", "Cf")]
+    if invisible:
+        raise UploadRejected("Le nom du fichier contient des caractères de contrôle ou invisibles "
+                             f"non autorisés : {' '.join(_shown(c) for c in invisible)}")
+    special = [c for c in dict.fromkeys(name) if not _allowed_character(c)]
+    if special:
+        raise UploadRejected("Le nom du fichier contient des caractères spéciaux non autorisés : "
+                             + " ".join(_shown(c) for c in special))
+
+
+def _check_name_dots(name: str) -> None:
+    if ".." in name:
+        raise UploadRejected("Le nom du fichier ne doit pas contenir « .. ».")
+    if name.startswith("."):
+        raise UploadRejected("Le nom du fichier ne doit pas commencer par un point.")
+
+
+def _name_extension(name: str) -> str:
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not extension:
+        raise UploadRejected("Le nom du fichier doit se terminer par l'extension .pdf, .png, .jpg "
+                             "ou .jpeg.")
+    if "." + extension.lower() not in EXTENSIONS:
+        raise UploadRejected(f"L'extension .{extension} n'est pas acceptée : formats supportés : "
+                             "pdf, png, jpg, jpeg.")
+    return "." + extension.lower()
+
+
+def _check_size(data: bytes) -> None:
+    if not data:
+        raise UploadRejected("Le fichier est vide.")
+    if len(data) > MAX_SIZE:
+        raise UploadRejected("Le fichier dépasse la taille maximale de 4 Mo.")
+
+
+def _content_type(data: bytes) -> str:
+    """The content type, from the magic bytes; the content must be of that type only."""
+    try:
+        matches = puremagic.magic_string(data)
+    except puremagic.PureError:
+        matches = []
+    content_type = _detected_type(data, matches)
+    _check_no_other_magic(matches, content_type)
+    if content_type != PDF:
+        _check_no_document_in_image(data)
+    _check_no_zip_directory(data)
+    return content_type
+
+
+def _detected_type(data: bytes, matches) -> str:
+    """PNG, JPEG or PDF when puremagic says so and the full signature is at offset 0."""
+    found = {match.mime_type for match in matches if match.offset == 0}
+    for content_type, signature in SIGNATURES.items():
+        if content_type in found and data.startswith(signature):
+            return content_type
+    raise UploadRejected(UNKNOWN_TYPE)
+
+
+def _check_no_other_magic(matches, content_type: str) -> None:
+    """Polyglot: puremagic also recognises another format further in or at the end of the file
+    (e.g. a tar header at offset 257, an ISO 9660 volume, an SVG closing tag).
+    Other matches at offset 0 only share our signature's first bytes (e.g. FDF for ``%PDF``)."""
+    if any(match.offset != 0 and match.mime_type != content_type for match in matches):
+        raise UploadRejected(POLYGLOT)
+
+
+#: Markers of documents a browser or a PDF reader would find inside an image.
+DOCUMENT_MARKERS = re.compile(rb"%PDF-|<html|<script|<!doctype html|<svg|<\?php", re.IGNORECASE)
+
+
+def _check_no_document_in_image(data: bytes) -> None:
+    if DOCUMENT_MARKERS.search(data):
+        raise UploadRejected(POLYGLOT)
+
+
+def _check_no_zip_directory(data: bytes) -> None:
+    """Polyglot: a ZIP reader looks for its end-of-central-directory record in the last
+    64 KiB + 22 bytes, wherever the file claims to start."""
+    if b"PK\x05\x06" in data[-(65535 + 22):]:
+        raise UploadRejected(POLYGLOT)
+
+
+def _check_extension_matches(extension: str, content_type: str) -> None:
+    if EXTENSIONS[extension] != content_type:
+        raise UploadRejected(f"L'extension {extension} ne correspond pas au contenu du fichier "
+                             f"({LABELS[content_type]}).")
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+#: Keys whose dictionary holds names chosen by the author (fonts, destinations…), not PDF keys.
+USER_NAMED = {"/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading",
+              "/Properties", "/Dests", "/RoleMap", "/ClassMap"}
+JAVASCRIPT = "javascript"
+EMBEDDED_FILE = "embedded file"
+PDF_REJECTIONS = {
+    JAVASCRIPT: "Le PDF contient du JavaScript : ce type de document n'est pas accepté.",
+    EMBEDDED_FILE: "Le PDF contient des fichiers joints : ce type de document n'est pas accepté.",
+}
+_NAME_END = rb"(?=[\s\x00()<>\[\]{}/%]|\Z)"
+#: Second line, on the raw bytes (objects that the tree walk cannot reach, e.g. orphans that a
+#: viewer may still find when it rebuilds a damaged cross-reference table).
+RAW_JAVASCRIPT = re.compile(rb"/JavaScript" + _NAME_END + rb"|/JS\s*[(<]")
+RAW_EMBEDDED_FILE = re.compile(rb"/(?:EmbeddedFiles?|FileAttachment)" + _NAME_END)
+
+
+def _check_pdf(data: bytes) -> None:
+    reader = _read_pdf(data)
+    if reader.is_encrypted:
+        raise UploadRejected("Le PDF est protégé par un mot de passe ou chiffré : déposez une "
+                             "version non protégée.")
+    found = _pdf_active_content(reader) | _pdf_raw_active_content(data)
+    for kind in (JAVASCRIPT, EMBEDDED_FILE):
+        if kind in found:
+            raise UploadRejected(PDF_REJECTIONS[kind])
+    _check_nothing_after_pdf_end(data)
+
+
+def _read_pdf(data: bytes) -> PdfReader:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if not reader.is_encrypted and len(reader.pages) == 0:
+            raise ValueError("no page")
+    except Exception as exc:  # pypdf raises many kinds of errors on malformed input
+        log.info("PDF rejected as unreadable: %r", exc)
+        raise UploadRejected(PDF_UNREADABLE) from exc
+    return reader
+
+
+def _pdf_active_content(reader: PdfReader) -> set[str]:
+    """Walk every object reachable from the trailer; return what was found (JAVASCRIPT,
+    EMBEDDED_FILE): JavaScript actions (``/S /JavaScript``, ``/JS``) wherever they hang
+    (OpenAction, /AA of pages, annotations or fields), the /JavaScript name tree, embedded files
+    (/EmbeddedFiles name tree, file specifications with /EF, /FileAttachment annotations)."""
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[object, bool]] = [(reader.trailer, False)]
+    try:
+        while stack:
+            obj, user_named = stack.pop()
+            if isinstance(obj, IndirectObject):
+                if (obj.idnum, obj.generation) in seen:
+                    continue
+                seen.add((obj.idnum, obj.generation))
+                obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                if not user_named:
+                    found |= _pdf_dictionary_findings(obj)
+                stack.extend((value, key in USER_NAMED) for key, value in dict.items(obj))
+            elif isinstance(obj, ArrayObject):
+                stack.extend((item, False) for item in list.__iter__(obj))
+    except Exception as exc:
+        log.info("PDF rejected: object tree unreadable: %r", exc)
+        raise UploadRejected(PDF_UNREADABLE) from exc
+    return found
+
+
+def _pdf_dictionary_findings(obj: DictionaryObject) -> set[str]:
+    found = set()
+    keys = set(dict.keys(obj))
+    if keys & {"/JS", "/JavaScript"} or _name(obj, "/S") == "/JavaScript":
+        found.add(JAVASCRIPT)
+    if (keys & {"/EmbeddedFiles", "/EF"} or _name(obj, "/Type") == "/EmbeddedFile"
+            or _name(obj, "/Subtype") == "/FileAttachment"):
+        found.add(EMBEDDED_FILE)
+    return found
+
+
+def _name(obj: DictionaryObject, key: str) -> str | None:
+    value = obj[key] if key in obj else None  # [] resolves an indirect reference
+    return str(value) if isinstance(value, NameObject) else None
+
+
+def _pdf_raw_active_content(data: bytes) -> set[str]:
+    found = set()
+    if RAW_JAVASCRIPT.search(data):
+        found.add(JAVASCRIPT)
+    if RAW_EMBEDDED_FILE.search(data):
+        found.add(EMBEDDED_FILE)
+    return found
+
+
+def _check_nothing_after_pdf_end(data: bytes) -> None:
+    """Polyglot: only white space may follow the last ``%%EOF``."""
+    end = data.rfind(b"%%EOF")
+    if end < 0:
+        raise UploadRejected(PDF_UNREADABLE)
+    if data[end + 5:].strip(b" \t\r\n\f\x00"):
+        raise UploadRejected(POLYGLOT)
+
+
+# --- images -------------------------------------------------------------------------------------
+
+def _check_png(data: bytes) -> None:
+    _check_nothing_after(_png_end(data), data)
+    _decode_image(data, "PNG")
+
+
+def _check_jpeg(data: bytes) -> None:
+    _check_nothing_after(_jpeg_end(data), data)
+    _decode_image(data, "JPEG")
+
+
+def _png_end(data: bytes) -> int:
+    """Offset just after the IEND chunk, walking the chunks from the signature."""
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position:position + 4], "big")
+        chunk_type = data[position + 4:position + 8]
+        position += 12 + length
+        if chunk_type == b"IEND" and position <= len(data):
+            return position
+    raise UploadRejected(IMAGE_UNREADABLE)
+
+
+def _jpeg_end(data: bytes) -> int:
+    """Offset just after the EOI marker (FFD9) that closes the image, walking its segments
+    (the entropy-coded data after each SOS is skipped up to the next real marker)."""
+    position = 2  # after SOI
+    while position + 2 <= len(data):
+        if data[position] != 0xFF:
+            break
+        marker = data[position + 1]
+        position += 2
+        if marker == 0xFF:          # fill byte before a marker
+            position -= 1
+        elif marker == 0xD9:        # EOI
+            return position
+        elif not (0xD0 <= marker <= 0xD7 or marker == 0x01):  # markers with a length
+            length = int.from_bytes(data[position:position + 2], "big")
+            if length < 2:
+                break
+            position += length
+            if marker == 0xDA:      # SOS: skip the scan data
+                position = _jpeg_scan_end(data, position)
+    raise UploadRejected(IMAGE_UNREADABLE)
+
+
+def _jpeg_scan_end(data: bytes, position: int) -> int:
+    """Offset of the first marker after entropy-coded data (FF00 is a stuffed byte, FFD0-FFD7
+    restart markers belong to the scan)."""
+    while True:
+        position = data.find(b"\xff", position)
+        if position < 0 or position + 1 >= len(data):
+            return len(data)
+        following = data[position + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            position += 2
+        elif following == 0xFF:
+            position += 1
+        else:
+            return position
+
+
+def _check_nothing_after(end: int, data: bytes) -> None:
+    if end != len(data):
+        raise UploadRejected(POLYGLOT)
+
+
+def _decode_image(data: bytes, image_format: str) -> None:
+    """Pillow checks the structure (verify), then decodes every pixel (load)."""
+    try:
+        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            _check_pixel_count(image)
+            image.verify()
+        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            image.load()
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected(TOO_MANY_PIXELS) from exc
+    except UploadRejected:
+        raise
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError… on bad input
+        log.info("Image rejected as unreadable: %r", exc)
+        raise UploadRejected(IMAGE_UNREADABLE) from exc
+
+
+def _check_pixel_count(image) -> None:
+    """Decompression bomb: a few Ko may decode into gigabytes."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and image.width * image.height > limit:
+        raise UploadRejected(TOO_MANY_PIXELS)
+
+
+FORMAT_CHECKS = {PDF: _check_pdf, PNG: _check_png, JPEG: _check_jpeg}
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+STORAGE_NAME = re.compile(r"[0-9a-f]{32}\.(?:pdf|png|jpg)")
+
+
+def upload_folder() -> Path:
+    """``UPLOAD_FOLDER``, created if missing; refused inside the static (web) folder."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
+    static = current_app.static_folder
+    if static and folder.is_relative_to(Path(static).resolve()):
+        raise RuntimeError(f"UPLOAD_FOLDER ({folder}) must not be inside the static folder")
+    folder.mkdir(mode=0o750, parents=True, exist_ok=True)
+    return folder
+
+
+def path_of(document: Document) -> Path:
+    """Where the document's bytes are: ``UPLOAD_FOLDER/<2 first chars>/<storage name>``."""
+    return _storage_path(document.storage_name)
+
+
+def _storage_path(name: str) -> Path:
+    if not STORAGE_NAME.fullmatch(name or ""):
+        raise ValueError(f"invalid storage name: {name!r}")
+    return upload_folder() / name[:2] / name
+
+
+def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
+          uploaded_by: str = "", state: str = DRAFT) -> Document:
+    """Write the checked file under a random name, add its ``Document`` row and flush.
+    If the transaction (or the savepoint) rolls back, the file is removed."""
+    storage_name = secrets.token_hex(16) + checked.extension
+    path = _storage_path(storage_name)
+    _write(path, checked.data)
+    _remember(db.session(), NEW_FILES, path)
+    # The row exists only once the file does (it joins request.documents here).
+    document = Document(
+        request=request, kind=kind, field=field, state=state,
+        original_name=checked.original_name, storage_name=storage_name,
+        content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+        uploaded_at=clock.now(), uploaded_by=uploaded_by)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def store_generated(request, kind: str, filename: str, data: bytes,
+                    content_type: str = PDF, *, uploaded_by: str = "système") -> Document:
+    """Store a document produced by the portal (no upload checks), filed at once."""
+    if content_type not in STORED_EXTENSIONS:
+        raise ValueError(f"unsupported content type: {content_type}")
+    if not filename or len(filename) > 100 or any(unicodedata.category(c) == "Cc" for c in filename):
+        raise ValueError(f"invalid file name: {filename!r}")
+    checked = CheckedFile(original_name=filename, content_type=content_type,
+                          extension=STORED_EXTENSIONS[content_type], data=data,
+                          sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    return store(request, kind, checked, uploaded_by=uploaded_by, state=FILED)
+
+
+def delete(document: Document) -> None:
+    """Delete the row; its file is removed once the transaction has committed."""
+    db.session.delete(document)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(mode=0o750, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("Could not remove document file %s", path)
+
+
+# --- keeping files and transactions in step -------------------------------------------------------
+#
+# session.info[NEW_FILES] / [DOOMED_FILES] hold (path, savepoint) pairs: the innermost savepoint
+# open when the file was written / the row deleted, None for the outermost transaction.
+# - A savepoint released: its pairs move to the enclosing savepoint (or the outermost).
+# - A savepoint rolled back: its new files are removed, its deletions forgotten.
+# - The outermost transaction committed: deleted documents' files are removed, new files kept.
+# - The outermost transaction ended without commit (rollback, close): new files are removed.
+
+NEW_FILES = "documents.new_files"
+DOOMED_FILES = "documents.doomed_files"
+
+
+def _remember(session, key: str, path: Path) -> None:
+    session.info.setdefault(key, []).append((path, session.get_nested_transaction()))
+
+
+def _enclosing_savepoint(transaction):
+    parent = transaction.parent
+    while parent is not None and not parent.nested:
+        parent = parent.parent
+    return parent
+
+
+def _take(session, key: str, savepoint) -> list[Path]:
+    """Remove and return the paths of ``key`` recorded in ``savepoint`` (all when None)."""
+    pairs = session.info.get(key, [])
+    taken = [path for path, owner in pairs if savepoint is None or owner is savepoint]
+    session.info[key] = [(p, o) for p, o in pairs if not (savepoint is None or o is savepoint)]
+    return taken
+
+
+def _on_persistent_to_deleted(session, instance) -> None:
+    if isinstance(instance, Document):
+        try:
+            path = path_of(instance)
+        except ValueError:  # not a name we generated: nothing of ours to remove
+            log.error("Document %s has an invalid storage name", instance.id)
+            return
+        _remember(session, DOOMED_FILES, path)
+
+
+def _on_after_commit(session) -> None:
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:  # RELEASE SAVEPOINT: hand over to the enclosing level
+        enclosing = _enclosing_savepoint(savepoint)
+        for key in (NEW_FILES, DOOMED_FILES):
+            session.info[key] = [(p, enclosing if o is savepoint else o)
+                                 for p, o in session.info.get(key, [])]
+        return
+    _take(session, NEW_FILES, None)
+    for path in _take(session, DOOMED_FILES, None):
+        _remove(path)
+
+
+def _on_after_transaction_end(session, transaction) -> None:
+    """Whatever is still recorded for a savepoint or outermost transaction that ends was not
+    committed: remove the new files, forget the deletions."""
+    if transaction.nested:
+        scope = transaction
+    elif transaction.parent is None:
+        scope = None
+    else:  # internal subtransaction of a flush
+        return
+    _take(session, DOOMED_FILES, scope)
+    for path in _take(session, NEW_FILES, scope):
+        _remove(path)
+
+
+def _listen(identifier: str, listener) -> None:
+    if not event.contains(db.session, identifier, listener):
+        event.listen(db.session, identifier, listener)
+
+
+_listen("persistent_to_deleted", _on_persistent_to_deleted)
+_listen("after_commit", _on_after_commit)
+_listen("after_transaction_end", _on_after_transaction_end)
+
+
+# --- serving ------------------------------------------------------------------------------------
+
+def send(document: Document, *, inline: bool = False) -> Response:
+    """The file as a download (or, with ``inline``, for display), never sniffed nor cached.
+    The caller has checked that the current user may see it."""
+    response = send_file(path_of(document), mimetype=document.content_type,
+                         as_attachment=not inline, download_name=document.original_name,
+                         etag=document.sha256, conditional=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,92 @@
+"""Enrolment requests: start a draft, submit it, number it, discard or purge it."""
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import clock
+from ..engine import Run
+from ..extensions import db
+from ..models import Counter, EnrolmentRequest, RequestEvent
+from ..models.document import DRAFT, FILED
+from . import documents
+
+INITIAL_PROCESS = "initial_enrolment"
+
+
+def start(process_id: str = INITIAL_PROCESS, actor: str = "") -> EnrolmentRequest:
+    """Create a draft request and its workflow instance, run until the first user task."""
+    now = clock.now()
+    request = EnrolmentRequest(public_id=str(uuid.uuid4()), created_at=now, updated_at=now, data={})
+    run = Run.start(process_id, request)
+    request.instance = run.save()
+    db.session.add(request)
+    record(request, actor, "Demande commencée")
+    return request
+
+
+def record(request: EnrolmentRequest, actor: str, action: str, detail: str = "") -> None:
+    """Add a line to the request's history."""
+    request.events.append(RequestEvent(at=clock.now(), actor=actor or "", action=action, detail=detail))
+
+
+def account_holder(data: dict) -> tuple[str, str, str]:
+    """(email, first name, last name) of the person the account is for: the legal representative,
+    or the dépositaire when the form was filled by a tiers déclarant."""
+    person = "dep" if data.get("is_legal_representative") == "non" else "rep"
+    return data.get(f"{person}_email"), data.get(f"{person}_first_name"), data.get(f"{person}_last_name")
+
+
+def allocate_number(request: EnrolmentRequest) -> str:
+    """Give the request its number ``ENR####M0``, once. The counter row is updated atomically
+    (and locked until commit), so concurrent submissions cannot share a number."""
+    if request.number is None:
+        _ensure_counter("enrolment")
+        sequence = db.session.execute(
+            db.update(Counter).where(Counter.name == "enrolment")
+            .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
+        request.sequence, request.number = sequence, f"ENR{sequence:04d}M0"
+    return request.number
+
+
+def _ensure_counter(name: str) -> None:
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+
+
+def file_submission(request: EnrolmentRequest, data: dict) -> None:
+    """Record what was submitted: snapshot of the data, projections, documents filed."""
+    used = {value for key, value in data.items() if key.startswith("doc_") and value}
+    for document in list(request.documents):
+        if document.state == DRAFT:
+            if document.id in used:
+                document.state = FILED
+            else:  # replaced, or uploaded for a field that no longer applies
+                documents.delete(document)
+    request.data = {k: v for k, v in data.items() if not k.startswith("spiff_")}
+    request.submitted_at = clock.now()
+    request.siret = data.get("siret")
+    request.company_name = data.get("company_name")
+    request.holder_email = account_holder(data)[0]
+
+
+def discard(request: EnrolmentRequest) -> None:
+    """Delete a request with its workflow instance and documents (their files go after commit)."""
+    for document in list(request.documents):
+        documents.delete(document)
+    instance = request.instance
+    db.session.delete(request)
+    db.session.flush()
+    db.session.delete(instance)
+
+
+def purge_expired_drafts() -> int:
+    """Delete drafts (never submitted) without activity for DRAFT_MAX_AGE_HOURS."""
+    limit = clock.now() - timedelta(hours=current_app.config["DRAFT_MAX_AGE_HOURS"])
+    expired = db.session.scalars(db.select(EnrolmentRequest).where(
+        EnrolmentRequest.number.is_(None), EnrolmentRequest.updated_at < limit)).all()
+    for request in expired:
+        discard(request)
+    db.session.commit()
+    return len(expired)

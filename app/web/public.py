@@ -1,0 +1,43 @@
+"""Public pages of the portal: home, frequently asked questions and legal pages."""
+from flask import Blueprint, current_app, render_template, url_for
+
+bp = Blueprint("public", __name__)
+
+
+def _endpoint_url(endpoint: str) -> str | None:
+    """URL of ``endpoint`` when a blueprint registered it, else None (feature not installed)."""
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint)
+    return None
+
+
+@bp.get("/")
+def home():
+    return render_template(
+        "public/home.html",
+        login_url=_endpoint_url("auth.login"),
+        enrolment_url=_endpoint_url("enrolment.start"),
+    )
+
+
+@bp.get("/aide/questions-frequentes")
+def faq():
+    return render_template("public/faq.html")
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    return render_template("public/accessibility.html")
+
+
+@bp.get("/mentions-legales")
+def legal_notice():
+    return render_template(
+        "public/legal_notice.html",
+        draft_max_age_hours=current_app.config.get("DRAFT_MAX_AGE_HOURS"),
+    )
+
+
+@bp.get("/cgu")
+def terms():
+    return render_template("public/terms.html")

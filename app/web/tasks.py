@@ -1,0 +1,60 @@
+"""The one generic task view: whatever user task is ready for the current user's lane, render the
+form it names, validate, complete, run the engine, commit, redirect. The step always comes from
+the engine, never from the URL."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from jinja2 import TemplateNotFound
+from werkzeug.datastructures import CombinedMultiDict
+
+import forms
+
+from .. import access
+from ..engine import Run
+from ..services import steps
+
+bp = Blueprint("tasks", __name__)
+
+
+NOTHING_TO_DO = ("Aucune étape de votre demande n'attend de saisie de votre part pour le moment. "
+                 "Si la situation persiste, contactez l'assistance en indiquant l'adresse de cette page.")
+
+
+def _no_task(enrolment):
+    """Where to go when no user task is ready for the current user's lane."""
+    if enrolment.is_draft:  # a draft always waits on the supplier: a diagram problem, not a loop
+        return render_template("errors/error.html", code=409, title="Demande en attente",
+                               message=NOTHING_TO_DO), 409
+    return redirect(url_for("enrolment.after_steps", public_id=enrolment.public_id), code=303)
+
+
+def _render(enrolment, task, form, status=200, message=None):
+    context = dict(enrolment=enrolment, task=task, form=form, message=message)
+    try:
+        return render_template(f"forms/{task.form_key}.html", **context), status
+    except TemplateNotFound:
+        return render_template("task.html", **context), status
+
+
+@bp.route("/demandes/<public_id>/etape", methods=["GET", "POST"])
+def step(public_id):
+    enrolment = access.load_request(public_id)
+    lane = access.current_lane()
+    run = Run.load(enrolment.instance, enrolment)
+    task = run.ready_task(lane)
+    if task is None:
+        return _no_task(enrolment)
+    if request.method == "GET":
+        return _render(enrolment, task, forms.build(task, enrolment))
+
+    form = forms.build(task, enrolment, CombinedMultiDict((request.files, request.form)))
+    outcome = steps.submit(enrolment, run, task, form, posted_task_id=request.form.get("_task", ""),
+                           going_back=request.form.get("_action") == "back", lane=lane,
+                           actor=access.current_actor())
+    if outcome.done:
+        return redirect(url_for(".step", public_id=public_id), code=303)
+    if outcome.stale:  # show the step the request is really at
+        run = Run.load(enrolment.instance, enrolment)
+        task = run.ready_task(lane)
+        if task is None:
+            return _no_task(enrolment)
+        form = forms.build(task, enrolment)
+    return _render(enrolment, task, form, outcome.status, outcome.message)
