@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .config import ROOT
@@ -103,6 +103,7 @@ def work_once() -> dict:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Une seule passe, puis s'arrêter.")
 @click.option("--interval", default=10.0, show_default=True, help="Secondes entre deux passes.")
 def worker(once, interval):
@@ -151,6 +152,7 @@ def _demo_hints() -> str:
 
 
 @click.command("portal")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def portal(host, port):

@@ -20,6 +20,7 @@ from app.extensions import db
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+DEMO_REFERENCING = Path(__file__).resolve().parent.parent / "app" / "data" / "referencing_demo.csv"
 
 
 def free_port() -> int:
@@ -133,6 +134,16 @@ def app(session_app, smtp_server):
     clock.freeze(None)
     session_app.config.clear()
     session_app.config.update(saved_config)
+
+
+@pytest.fixture
+def portal(app):
+    """The app with the demo ANS referencing directory, captcha off (tested on its own)."""
+    from app.services import referencing
+    app.config["CAPTCHA_ENABLED"] = False
+    with app.app_context():
+        assert referencing.import_csv(DEMO_REFERENCING).ok
+    return app
 
 
 @pytest.fixture

@@ -10,20 +10,15 @@ from pypdf import PdfReader
 from app import clock
 from app.extensions import db
 from app.models import EnrolmentRequest
-from app.services import documents, referencing
+from app.services import documents
 from journey import DEPOSITARY, REPRESENTATIVE, Journey, Supplier
 
 SUBMITTED_AT = datetime(2026, 3, 5, 14, 30, tzinfo=timezone.utc)   # 15:30 in Paris
 
 
-@pytest.fixture
-def portal(app):
-    """The portal with the demo referencing directory, captcha off (tested on its own)."""
-    app.config["CAPTCHA_ENABLED"] = False
-    with app.app_context():
-        referencing.import_csv("app/data/referencing_demo.csv")
+@pytest.fixture(autouse=True)
+def submission_date(app):
     clock.freeze(SUBMITTED_AT)
-    return app
 
 
 def only_request(app):

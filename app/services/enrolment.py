@@ -73,8 +73,7 @@ def file_submission(request: EnrolmentRequest, data: dict) -> None:
 
 def discard(request: EnrolmentRequest) -> None:
     """Delete a request with its workflow instance and documents (their files go after commit)."""
-    for document in list(request.documents):
-        documents.delete(document)
+    list(request.documents)  # load them: the ORM then deletes each one, and its file after commit
     instance = request.instance
     db.session.delete(request)
     db.session.flush()

@@ -19,10 +19,12 @@ NOTHING_TO_DO = ("Aucune étape de votre demande n'attend de saisie de votre par
 
 
 def _no_task(enrolment):
-    """Where to go when no user task is ready for the current user's lane."""
+    """What to answer when no user task is ready for the current user's lane."""
     if enrolment.is_draft:  # a draft always waits on the supplier: a diagram problem, not a loop
         return render_template("errors/error.html", code=409, title="Demande en attente",
                                message=NOTHING_TO_DO), 409
+    if request.method == "POST":  # e.g. a second « Terminer »: say so, show where the request is
+        return render_template("enrolment/confirmation.html", enrolment=enrolment, message=steps.STALE), 409
     return redirect(url_for("enrolment.after_steps", public_id=enrolment.public_id), code=303)
 
 
