@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
@@ -225,9 +226,9 @@ class Run:
             failed = next(iter(self.workflow.get_tasks(state=TaskState.ERROR)), None)
             name = failed.task_spec.bpmn_id if failed is not None else None
             original = exc
-            # SpiffWorkflow wraps the real exception; keep the innermost one for the message.
-            while getattr(original, "exception", None) is not None:
-                original = original.exception
+            # SpiffWorkflow wraps the real exception (as the context of its own): keep the real one.
+            while isinstance(original, SpiffWorkflowException) and (original.__cause__ or original.__context__):
+                original = original.__cause__ or original.__context__
             raise EngineFailure(name, original) from exc
 
     def fire_timers(self) -> None:

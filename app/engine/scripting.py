@@ -6,7 +6,10 @@ Every expression is compiled by RestrictedPython (no names or attributes startin
 the guards RestrictedPython provides, and sees only task data plus the functions listed in
 ``FUNCTIONS``: never a module. A diagram whose expressions do not compile is refused at deploy time.
 """
+import ast
+import builtins
 import operator
+import re
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -61,13 +64,49 @@ _GUARDS = {
 }
 
 
+#: Python builtins a diagram may not name (they are absent at run time anyway; refusing them at
+#: deploy time gives the analyst a clear message instead of a failure later).
+_DENIED = frozenset(name for name in dir(builtins) if not name.startswith("_")) - set(_BUILTINS)
+
+
+_TRANSLATIONS = (
+    (re.compile(r'"(?P<n>[^"]+)" is an invalid variable name because it starts with "_"'),
+     "le nom « {n} » est interdit (il commence par « _ »)"),
+    (re.compile(r'"(?P<n>[^"]+)" is an invalid attribute name because it starts with "_"'),
+     "l'attribut « {n} » est interdit (il commence par « _ »)"),
+    (re.compile(r'"(?P<n>[^"]+)" is an invalid (?:variable|attribute) name because it ends with "__roles__"'),
+     "le nom « {n} » est interdit"),
+    (re.compile(r"(?P<n>Import|ImportFrom)? ?statements are not allowed|imports are not allowed"),
+     "les imports sont interdits"),
+    (re.compile(r"(?P<n>Exec|Eval) calls are not allowed"), "les appels à exec/eval sont interdits"),
+    (re.compile(r"SyntaxError: (?P<n>.*?) at statement"), "erreur de syntaxe ({n})"),
+)
+
+
+def _in_french(message: str) -> str:
+    line = re.match(r"Line (\d+): ", message)
+    where = f"ligne {line.group(1)} : " if line else ""
+    for pattern, french in _TRANSLATIONS:
+        found = pattern.search(message)
+        if found:
+            return where + french.format(n=found.group("n") or "")
+    return message
+
+
 @lru_cache(maxsize=4096)
 def compile_checked(source: str, mode: str = "eval"):
     """Compile ``source`` under the restrictions, or raise ``ScriptRejected`` saying why."""
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(source.strip() if mode == "eval" else source, "<diagram>")
     if result.errors or result.code is None:
-        raise ScriptRejected("Expression refusée : " + " ; ".join(result.errors or ["erreur de syntaxe"]))
+        errors = [_in_french(e) for e in result.errors] or ["erreur de syntaxe"]
+        raise ScriptRejected("Expression refusée : " + " ; ".join(dict.fromkeys(errors)))
+    if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(ast.parse(source.strip()))):
+        raise ScriptRejected("Expression refusée : les imports sont interdits dans un diagramme.")
+    denied = sorted(_DENIED.intersection(result.used_names))
+    if denied:
+        raise ScriptRejected("Expression refusée : " + ", ".join(f"« {n} »" for n in denied)
+                             + " n'est pas une fonction autorisée dans un diagramme.")
     return result.code
 
 

@@ -1,0 +1,218 @@
+"""Benchmark (not a test): the cost of one user-task submit, through the app and in the engine alone.
+
+    .venv/bin/python bench/submit.py [--n 200] [--warmup 10] [--database-url URL] [--profile FILE]
+
+In one run, on a fresh database (temporary SQLite file by default), it prepares N + warm-up drafts,
+each driven through HTTP up to step 4 « Taux TVA » (form ``vat_regime``), then, draft by draft:
+
+* engine alone: ``Run.load`` → ``ready_task`` → ``complete`` → ``save`` → ``db.session.flush()``,
+  timed, then rolled back (so the draft is still at « Taux TVA »);
+* through the app: the POST of the « Taux TVA » form (``vat_liable=oui``, ``vat_rate=20``) on the
+  same draft, timed around ``app.wsgi_app`` only (CSRF, load, validation, complete, engine steps,
+  save, commit, after-request hooks, teardown), the 303 redirect not followed.
+
+Both measures are interleaved so that they share the same (noisy, shared) machine conditions; the
+ratio app/engine is the figure to compare between runs. See bench/README.md.
+"""
+import argparse
+import cProfile
+import os
+import statistics
+import sys
+import tempfile
+import shutil
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the HTTP helpers of the test suite (journey, browser)
+
+TARGET_MS = 4.0
+FORM_KEY = "vat_regime"
+ENGINE_DATA = {"vat_liable": "oui", "vat_rate": "20", "doc_non_vat_proof": None}  # what the form gives
+DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
+
+
+class TimedWSGI:
+    """Around ``app.wsgi_app``: the server time of the last request, without the test client's
+    own work (building the environ, encoding the multipart body, cookies, reading the response)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.last_ns = None
+        self.profiler = None  # a cProfile.Profile enabled only around the measured submits
+
+    def __call__(self, environ, start_response):
+        profiler = self.profiler
+        start = time.perf_counter_ns()
+        if profiler is not None:
+            profiler.enable()
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+            self.last_ns = time.perf_counter_ns() - start
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="measured submits (and engine runs), default 200")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed submits first, default 10")
+    parser.add_argument("--database-url", help="a scratch database (default: temporary SQLite file); "
+                                               "postgresql://… accepted; it must hold no request yet")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also write cProfile stats of the measured submits (server side) to FILE; "
+                             "timings are then inflated by the profiler")
+    return parser.parse_args()
+
+
+def make_app(workdir: Path, database_url: str | None):
+    # The instance folder (secret key file) is the temporary one, never the project's instance/.
+    os.environ["INSTANCE_PATH"] = str(workdir / "instance")
+    from app import create_app
+    from app.extensions import db
+    from app.models import EnrolmentRequest
+    from app.services import referencing
+
+    app = create_app({
+        "SECRET_KEY": "bench-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "UPLOAD_FOLDER": str(workdir / "documents"),
+        "MAIL_CAPTURE": True,
+        "CAPTCHA_ENABLED": False,
+        "COMPANY_DIRECTORY": "csv",
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        db.session.commit()
+        if db.session.scalar(db.select(db.func.count()).select_from(EnrolmentRequest)):
+            sys.exit("bench: the database already holds enrolment requests; give a scratch database")
+        result = referencing.import_csv(DEMO_REFERENCING)
+        assert result.ok, result
+        db.session.commit()
+    return app
+
+
+def prepare_draft(app):
+    """A draft at « Taux TVA », driven through HTTP like a supplier (its own browser and session)."""
+    from journey import Journey
+    journey = Journey(app.test_client())
+    journey.start()
+    journey.until(FORM_KEY)
+    assert journey.form_key == FORM_KEY, journey.form_key
+    public_id = journey.page.url.split("/")[2]  # /demandes/<public_id>/etape
+    return public_id, journey
+
+
+def engine_once(app, public_id: str) -> dict[str, int]:
+    """load → ready_task → complete → save → flush on the draft, timed; then rolled back."""
+    from app.engine import Run
+    from app.extensions import db
+    from app.models import EnrolmentRequest
+    from app.roles import LANE_OF_ROLE, SUPPLIER
+    lane = LANE_OF_ROLE[SUPPLIER]
+    with app.app_context():
+        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
+        instance = request.instance  # rows fetched before the clock starts
+        t0 = time.perf_counter_ns()
+        run = Run.load(instance, request)
+        t1 = time.perf_counter_ns()
+        task = run.ready_task(lane)
+        run.complete(task.id, lane, ENGINE_DATA)
+        t2 = time.perf_counter_ns()
+        run.save()
+        t3 = time.perf_counter_ns()
+        db.session.flush()
+        t4 = time.perf_counter_ns()
+        assert task.form_key == FORM_KEY, task.form_key
+        assert run.ready_task(lane).form_key == "confirmation"
+        db.session.rollback()  # the draft stays at « Taux TVA » for the app submit
+    return {"total": t4 - t0, "load": t1 - t0, "complete": t2 - t1, "save": t3 - t2, "flush": t4 - t3}
+
+
+def app_once(timer: TimedWSGI, journey) -> int:
+    """POST the « Taux TVA » form; the server time of that one request."""
+    form = journey.fill()  # vat_liable=oui, vat_rate=20 (plus CSRF token, _task)
+    label = journey._submit_label()
+    timer.last_ns = None
+    page = form.submit(label, follow=False)
+    elapsed = timer.last_ns
+    assert page.status == 303 and page.response.headers["Location"].endswith("/etape"), \
+        (page.status, page.text[:500])
+    return elapsed
+
+
+def ms(ns: float) -> float:
+    return ns / 1e6
+
+
+def summary(values_ns: list[int]) -> tuple[float, float]:
+    median = statistics.median(values_ns)
+    p95 = statistics.quantiles(values_ns, n=20, method="inclusive")[18] if len(values_ns) > 1 else values_ns[0]
+    return ms(median), ms(p95)
+
+
+def main():
+    args = parse_args()
+    if args.n < 1 or args.warmup < 0:
+        sys.exit("bench: --n must be ≥ 1 and --warmup ≥ 0")
+    began = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="segur-bench-"))
+    try:
+        app = make_app(workdir, args.database_url)
+        timer = TimedWSGI(app.wsgi_app)
+        app.wsgi_app = timer
+        with app.app_context():
+            from app.extensions import db
+            dialect = db.engine.dialect.name
+
+        t = time.perf_counter()
+        drafts = [prepare_draft(app) for _ in range(args.n + args.warmup)]
+        prepared_in = time.perf_counter() - t
+
+        for public_id, journey in drafts[:args.warmup]:
+            engine_once(app, public_id)
+            app_once(timer, journey)
+
+        profiler = cProfile.Profile() if args.profile else None
+        app_ns, engine = [], []
+        t = time.perf_counter()
+        for public_id, journey in drafts[args.warmup:]:
+            engine.append(engine_once(app, public_id))
+            timer.profiler = profiler
+            app_ns.append(app_once(timer, journey))
+            timer.profiler = None
+        measured_in = time.perf_counter() - t
+        if profiler is not None:
+            profiler.dump_stats(args.profile)
+
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    engine_ns = [e["total"] for e in engine]
+    app_med, app_p95 = summary(app_ns)
+    eng_med, eng_p95 = summary(engine_ns)
+    met = app_med <= TARGET_MS
+    print()
+    print(f"Submit of « Taux TVA » ({FORM_KEY}) on {dialect}, N = {args.n} (after {args.warmup} warm-up)")
+    print(f"  app (server time of the POST)   median {app_med:7.2f} ms   p95 {app_p95:7.2f} ms")
+    print(f"  engine alone (load→save+flush)  median {eng_med:7.2f} ms   p95 {eng_p95:7.2f} ms")
+    parts = "  ".join(f"{name} {ms(statistics.median(e[name] for e in engine)):.2f}"
+                      for name in ("load", "complete", "save", "flush"))
+    print(f"    engine medians (ms): {parts}")
+    print(f"  ratio app/engine                median {app_med / eng_med:7.2f}      p95 {app_p95 / eng_p95:7.2f}")
+    print(f"  target ≤ {TARGET_MS:.0f} ms median per submit: {'MET' if met else 'NOT MET'} "
+          f"({app_med:.2f} ms)")
+    print(f"  (drafts prepared in {prepared_in:.1f} s, measured in {measured_in:.1f} s, "
+          f"whole run {time.perf_counter() - began:.1f} s)")
+    if args.profile:
+        print(f"  cProfile stats of the measured submits: {args.profile} (timings above inflated)")
+
+
+if __name__ == "__main__":
+    main()
