@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from .config import ROOT
 from .engine import DeployError, check, deploy, parse, read_folder
@@ -175,7 +176,7 @@ def portal(host, port):
     click.echo(_demo_hints())
     mails = " ; courriels visibles sur /dev/courriels" if app.config["MAIL_CAPTURE"] else ""
     click.echo(f"\nPortail : http://{host}:{port}/{mails}\n")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def register_commands(app):

@@ -161,3 +161,14 @@ def test_a_failing_handler_is_reported_with_its_task(ctx):
         run.complete(run.ready_task(SUPPLIER).id, SUPPLIER, {})
     assert failure.value.task_name == "boom"
     assert isinstance(failure.value.original, RuntimeError) and str(failure.value.original) == "panne"
+
+
+def test_a_status_outside_the_known_ones_is_refused_when_it_runs(ctx):
+    deploy({"s.bpmn": d.process("odd_status", [d.user_task("ask"), d.service_task(
+        "set_status", "enrolment.set_status", status="'Valid' + 'ée !'")], d.chain("ask", "set_status"))},
+           author="test")
+    request = enrolment.start("odd_status")
+    run = Run.load(request.instance, request)
+    with pytest.raises(EngineFailure) as failure:
+        run.complete(run.ready_task(SUPPLIER).id, SUPPLIER, {})
+    assert "valeur « Validée ! » inconnue pour « status »" in str(failure.value.original)

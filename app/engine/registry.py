@@ -15,7 +15,7 @@ class Param:
     name: str
     label: str
     required: bool = True
-    #: When set, a literal value given in a diagram must be one of these (checked at deploy).
+    #: When set, the value must be one of these (literals checked at deploy, any value at run time).
     choices: tuple[str, ...] | None = None
 
 
@@ -61,5 +61,8 @@ def call(name: str, ctx: ServiceContext, params: dict[str, Any]) -> dict:
         found = HANDLERS[name]
     except KeyError:
         raise UnknownHandler(f"Aucun service nommé « {name} ».") from None
+    for param in found.params:
+        if param.choices and params.get(param.name) not in param.choices:
+            raise ValueError(f"valeur « {params.get(param.name)} » inconnue pour « {param.name} » ({name})")
     result = found.func(ctx, **params)
     return {} if result is None else result
