@@ -15,12 +15,14 @@ Both measures are interleaved so that they share the same (noisy, shared) machin
 ratio app/engine is the figure to compare between runs. See bench/README.md.
 """
 import argparse
+import contextlib
 import cProfile
+import io
 import os
 import statistics
 import sys
-import tempfile
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,7 +88,13 @@ def make_app(workdir: Path, database_url: str | None):
     })
     with app.app_context():
         from flask_migrate import upgrade
-        upgrade()
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(log):  # Alembic's INFO lines: shown only on failure
+                upgrade()
+        except BaseException:
+            sys.stderr.write(log.getvalue())
+            raise
         db.session.commit()
         if db.session.scalar(db.select(db.func.count()).select_from(EnrolmentRequest)):
             sys.exit("bench: the database already holds enrolment requests; give a scratch database")

@@ -173,3 +173,20 @@ def test_steps_are_not_reachable_without_the_draft_session(portal, client):
     other = Browser(portal.test_client())
     assert other.get(journey.page.url).status == 404
     assert portal.test_client().post(journey.page.url, data={}).status_code in (400, 404)
+
+
+def test_deposited_files_are_downloadable_by_their_owner_only(portal, client):
+    journey = Journey(client)
+    journey.start()
+    journey.until("siret_search")
+    page = journey.back()
+    [link] = page.doc.xpath('//a[text()="certificat-referencement.pdf"]/@href')
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.data.startswith(b"%PDF-")
+    # Someone else, or the owner asking for another request's document: nothing.
+    assert portal.test_client().get(link).status_code == 404
+    Journey(client).start()     # the same browser starts another request: the first is no longer its draft
+    assert client.get(link).status_code == 404

@@ -37,7 +37,7 @@ class EnrolmentRequest(db.Model):
     enrolment_type: Mapped[str | None] = mapped_column(String(40), index=True)
     siret: Mapped[str | None] = mapped_column(String(14), index=True)
     ans_number: Mapped[str | None] = mapped_column(String(40), index=True)
-    profile: Mapped[str | None] = mapped_column(String(300))
+    profile: Mapped[str | None] = mapped_column(String(300), index=True)
     dsr: Mapped[str | None] = mapped_column(String(200), index=True)
     company_name: Mapped[str | None] = mapped_column(String(300))
     holder_email: Mapped[str | None] = mapped_column(String(254), index=True)

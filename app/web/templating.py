@@ -1,5 +1,5 @@
 """Filters and globals shared by every template."""
-from flask import Blueprint
+from flask import Blueprint, url_for
 
 from .. import clock
 
@@ -19,3 +19,8 @@ def datetime_fr(moment):
 @bp.app_template_global()
 def documents_by_id(request) -> dict:
     return {document.id: document for document in request.documents}
+
+
+@bp.app_template_global()
+def document_url(document) -> str:
+    return url_for("files.download", public_id=document.request.public_id, document_id=document.id)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 67e3aebab75d
+Revision ID: 36a9fa40f77e
 Revises: 
-Create Date: 2026-11-28 04:31:54.535161
+Create Date: 2026-11-28 05:28:24.705137
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '67e3aebab75d'
+revision = '36a9fa40f77e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -109,6 +109,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enrolment_request_dsr'), ['dsr'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_request_enrolment_type'), ['enrolment_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_request_holder_email'), ['holder_email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_enrolment_request_profile'), ['profile'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_request_siret'), ['siret'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_request_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_request_submitted_at'), ['submitted_at'], unique=False)
@@ -194,6 +195,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_enrolment_request_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_enrolment_request_status'))
         batch_op.drop_index(batch_op.f('ix_enrolment_request_siret'))
+        batch_op.drop_index(batch_op.f('ix_enrolment_request_profile'))
         batch_op.drop_index(batch_op.f('ix_enrolment_request_holder_email'))
         batch_op.drop_index(batch_op.f('ix_enrolment_request_enrolment_type'))
         batch_op.drop_index(batch_op.f('ix_enrolment_request_dsr'))
