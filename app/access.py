@@ -4,9 +4,10 @@ Today a request is reachable by the anonymous supplier who started it (its publi
 their session); agents, analysts and logged-in suppliers come with accounts.
 """
 from flask import abort, session
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import EnrolmentRequest
+from .models import EnrolmentRequest, WorkflowInstance
 from .roles import LANE_OF_ROLE, SUPPLIER
 
 _DRAFT = "enrolment_draft"
@@ -35,7 +36,9 @@ def load_request(public_id: str) -> EnrolmentRequest:
     exists)."""
     if session.get(_DRAFT) != public_id:
         abort(404)
-    request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
+    request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id)
+                                .options(joinedload(EnrolmentRequest.instance)
+                                         .joinedload(WorkflowInstance.process_version)))
     if request is None:
         abort(404)
     return request

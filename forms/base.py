@@ -129,8 +129,9 @@ class TaskForm(FlaskForm):
         self.task = task
         self.enrolment = request
         super().__init__(formdata=formdata, data=self.initial(task.data))
-        deposited = {d.field: d for d in request.documents if d.field}
-        for field in self.document_fields():
+        fields = self.document_fields()
+        deposited = {d.field: d for d in request.documents if d.field} if fields else {}
+        for field in fields:
             field.document = deposited.get(field.name)
 
     # --- building ---

@@ -137,7 +137,9 @@ class Form:
         for name, (filename, content) in self.files.items():
             data[name] = [(BytesIO(content), filename)]
         action = urljoin(self.page.url, self.element.get("action") or self.page.url)
-        return self.page.browser.post(action, data, follow=follow)
+        enctype = self.element.get("enctype") or "application/x-www-form-urlencoded"
+        assert not self.files or enctype == "multipart/form-data", "a browser would not send these files"
+        return self.page.browser.post(action, data, follow=follow, enctype=enctype)
 
 
 class Browser:
@@ -157,7 +159,7 @@ class Browser:
     def get(self, url: str, follow: bool = True) -> Page:
         return self._page(self.client.get(url), url, follow)
 
-    def post(self, url: str, data: dict, follow: bool = True) -> Page:
+    def post(self, url: str, data: dict, follow: bool = True, enctype: str = "multipart/form-data") -> Page:
         flat = [(name, value) for name, values in data.items() for value in values]
-        response = self.client.post(url, data=MultiDict(flat), content_type="multipart/form-data")
+        response = self.client.post(url, data=MultiDict(flat), content_type=enctype)
         return self._page(response, url, follow)

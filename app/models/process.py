@@ -19,9 +19,9 @@ class ProcessVersion(db.Model):
     # SHA-256 of the serialized spec with the specs of every process it calls.
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # {"spec": ..., "subprocess_specs": ...} as produced by the SpiffWorkflow serializer.
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # read once per version, then cached
     # {file name: BPMN XML} of the files the version was parsed from.
-    sources_json: Mapped[str] = mapped_column(Text)
+    sources_json: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     author: Mapped[str] = mapped_column(String(200))
     comment: Mapped[str] = mapped_column(Text, default="")
