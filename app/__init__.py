@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config
-from .extensions import csrf, db, mail, migrate
+from .extensions import csrf, db, login_manager, mail, migrate
 
 
 @event.listens_for(Engine, "connect")
@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(config.ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
+    login_manager.init_app(app)
 
     from . import handlers, models  # noqa: F401  (register handlers and models)
     from .cli import register_commands

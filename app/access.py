@@ -1,16 +1,29 @@
 """The one choke point through which every web load of a request goes. Deny by default.
 
-Today a request is reachable by the anonymous supplier who started it (its public id is kept in
-their session); agents, analysts and logged-in suppliers come with accounts.
+- anonymous: only the request they started in this browser (its public id is kept in their
+  session), until they quit or the session ends;
+- supplier: the submitted requests of the SIRETs their account was opened for;
+- agent, analyst, admin: every submitted request (agents instruct, analysts follow the diagrams,
+  admins reassign). Drafts belong to whoever is filling them in and are shown to nobody else.
+
+A request is answered with 404, never 403, so that nobody learns that someone else's exists.
 """
+from functools import wraps
+
 from flask import abort, session
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from .extensions import db
-from .models import EnrolmentRequest, WorkflowInstance
-from .roles import LANE_OF_ROLE, SUPPLIER
+from .extensions import db, login_manager
+from .models import EnrolmentRequest, User, WorkflowInstance
+from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
 
 _DRAFT = "enrolment_draft"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
 def remember_draft(request: EnrolmentRequest) -> None:
@@ -21,24 +34,78 @@ def forget_draft() -> None:
     session.pop(_DRAFT, None)
 
 
+def role() -> str | None:
+    """The current user's role, None when anonymous."""
+    return current_user.role if current_user.is_authenticated else None
+
+
 def current_lane() -> str:
-    """The lane whose user tasks the current user completes."""
-    return LANE_OF_ROLE[SUPPLIER]
+    """The lane whose user tasks the current user completes (anonymous people fill the supplier's)."""
+    return LANE_OF_ROLE.get(role() or SUPPLIER, LANE_OF_ROLE[SUPPLIER])
 
 
 def current_actor() -> str:
     """How the current user is named in a request's history."""
-    return "fournisseur (demande en ligne)"
+    if not current_user.is_authenticated:
+        return "fournisseur (demande en ligne)"
+    return f"{current_user.display_name} ({current_user.login})"
+
+
+def require(*roles: str):
+    """View decorator: the user must be logged in with one of ``roles`` (login page otherwise,
+    404 for a logged-in user of another role: the page does not exist for them)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def may_see(request: EnrolmentRequest) -> bool:
+    if session.get(_DRAFT) == request.public_id:  # the person who filled it in, in this browser
+        return True
+    if request.is_draft:
+        return False
+    user_role = role()
+    if user_role in STAFF:
+        return True
+    if user_role == SUPPLIER:
+        return request.siret in current_user.siret_list
+    return False
 
 
 def load_request(public_id: str) -> EnrolmentRequest:
     """The request ``public_id`` if the current user may see it; 404 otherwise (no hint that it
     exists)."""
-    if session.get(_DRAFT) != public_id:
-        abort(404)
     request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id)
                                 .options(joinedload(EnrolmentRequest.instance)
                                          .joinedload(WorkflowInstance.process_version)))
-    if request is None:
+    if request is None or not may_see(request):
         abort(404)
     return request
+
+
+def visible_requests():
+    """A select of the submitted requests the current user may list (none for anonymous)."""
+    query = db.select(EnrolmentRequest).where(EnrolmentRequest.number.is_not(None))
+    user_role = role()
+    if user_role in STAFF:
+        return query
+    if user_role == SUPPLIER:
+        return query.where(EnrolmentRequest.siret.in_(current_user.siret_list))
+    return query.where(db.false())
+
+
+def holds(request: EnrolmentRequest) -> bool:
+    """Whether the current user may complete the request's agent tasks: an agent must hold
+    (« prendre en charge ») the request first, so that two agents never decide it twice."""
+    return role() in (AGENT, ADMIN) and request.claimed_by_id == current_user.id
+
+
+__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "forget_draft",
+           "holds", "load_request", "may_see", "remember_draft", "require", "role", "visible_requests"]

@@ -28,6 +28,7 @@ def submit(ctx):
          Param("status", "Statut", choices=STATUSES))
 def set_status(ctx, status):
     ctx.request.status = status
+    ctx.request.status_changed_at = ctx.now
     enrolment.record(ctx.request, "système", f"Statut : {status}")
     return {"status": status}
 

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
+from .account import AccountToken, AuditEntry, LoginAttempt, SupplierAccess, User
 from .document import DOCUMENT_TYPES, Document
 from .mail import OutboxMail
 from .process import ProcessVersion, WorkflowInstance
@@ -6,6 +7,7 @@ from .reference import Counter, Referencing, UsedCaptcha
 from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
+    "AccountToken", "AuditEntry", "LoginAttempt", "SupplierAccess", "User",
     "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "OutboxMail", "ProcessVersion",
     "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
 ]

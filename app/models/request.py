@@ -42,12 +42,19 @@ class EnrolmentRequest(db.Model):
     company_name: Mapped[str | None] = mapped_column(String(300))
     holder_email: Mapped[str | None] = mapped_column(String(254), index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the diagram when a supplier's deposit is late (reminder timer), cleared when it is done.
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The agent who holds the request: only they may decide it (an admin may reassign it).
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The data entered by the supplier, as submitted (scalars and document ids).
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     instance = relationship("WorkflowInstance")
+    claimed_by = relationship("User")
     documents = relationship("Document", back_populates="request", order_by="Document.id",
                              cascade="all, delete-orphan", passive_deletes=True)
     events = relationship("RequestEvent", order_by="RequestEvent.id",

@@ -1,0 +1,100 @@
+"""Accounts: people who log in (suppliers' account holders, agents, analysts, admins), the SIRETs a
+supplier account may see, single-use links, login attempts, and the agents' audit trail."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # « Identifiant »: what the person types to log in (sent by mail when the account is opened).
+    login: Mapped[str] = mapped_column(String(60), unique=True)
+    # One account per person: a person known by this email keeps their credentials.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20), index=True)  # app.roles: supplier, agent, analyst, admin
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # None until the person sets it
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sirets = relationship("SupplierAccess", back_populates="user", order_by="SupplierAccess.id",
+                          cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.login
+
+    @property
+    def siret_list(self) -> list[str]:
+        return [a.siret for a in self.sirets]
+
+
+class SupplierAccess(db.Model):
+    """« Ouverture des accès »: a supplier account may see the requests of this SIRET."""
+
+    __tablename__ = "supplier_access"
+    __table_args__ = (UniqueConstraint("user_id", "siret"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    siret: Mapped[str] = mapped_column(String(14), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The request whose first validation opened the access.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment_request.id", ondelete="SET NULL"))
+
+    user = relationship(User, back_populates="sirets")
+
+
+class AccountToken(db.Model):
+    """A single-use, time-limited link (set or reset a password). Only the token's hash is kept."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship(User)
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, counted per identifiant and per address to slow down password guessing."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEntry(db.Model):
+    """Every agent (and admin) action: who, when, what, why, on which request."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolment_request.id", ondelete="SET NULL"), index=True)
