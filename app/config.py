@@ -68,6 +68,8 @@ def from_environment(instance_path: str) -> dict:
         "COMPANY_API_TIMEOUT": float(os.environ.get("COMPANY_API_TIMEOUT", "5")),
         # Drafts of anonymous initial enrolments are purged after this many hours without activity.
         "DRAFT_MAX_AGE_HOURS": float(os.environ.get("DRAFT_MAX_AGE_HOURS", "72")),
+        # « Mot de passe » links (account opening, forgotten password) are valid this many hours.
+        "PASSWORD_LINK_HOURS": float(os.environ.get("PASSWORD_LINK_HOURS", "72")),
         # Captcha (ALTCHA proof of work, no third party).
         "CAPTCHA_ENABLED": _bool("CAPTCHA_ENABLED", True),
         "ALTCHA_COST": int(os.environ.get("ALTCHA_COST", "5000")),  # PBKDF2 iterations per attempt
@@ -78,6 +80,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,  # use WTForms' own French messages (Meta.locales)
     }

@@ -1,0 +1,299 @@
+"""Accounts: creating them, opening a supplier's access, logging in, and the single-use links that
+set a password. No HTTP here: the views (app/web/auth.py), the service task (accounts.open) and the
+CLI call these functions; the caller commits.
+
+Decisions:
+- identifiant: ``F`` + 7 random digits for a supplier's account holder, ``AG`` + 6 random digits
+  for the agency's staff (agent, analyst, admin); random rather than sequential so that an
+  identifiant tells nothing about the others. A person may also be given a chosen identifiant (CLI).
+- passwords: argon2id (argon2-cffi defaults), rehashed at login when the parameters change; at
+  least 12 characters, at most 128, never the identifiant nor the email address.
+- links: ``secrets.token_urlsafe(32)``, only the SHA-256 kept, valid PASSWORD_LINK_HOURS (72 by
+  default), used once; a new link cancels the person's older unused ones.
+- logins: after 5 failures for one identifiant, or 20 from one address, within 15 minutes, every
+  attempt is refused (even with the right password) until the failures are older than 15 minutes;
+  a successful login or a new password clears the identifiant's failures.
+"""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from .. import clock
+from ..extensions import db
+from ..models import AccountToken, LoginAttempt, SupplierAccess, User
+from ..roles import ROLES, SUPPLIER
+from . import outbox
+from .enrolment import account_holder
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+MAX_FAILURES_PER_LOGIN = 5
+MAX_FAILURES_PER_ADDRESS = 20
+LOCK_WINDOW = timedelta(minutes=15)
+
+PASSWORD_LINK = "password"           # AccountToken.purpose of « mot de passe » links
+PASSWORD_PATH = "/mot-de-passe/"     # where a link leads (app/web/auth.py)
+
+BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
+LOCKED = ("Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est suspendue pendant "
+          f"{LOCK_WINDOW.seconds // 60} minutes : réessayez plus tard, ou choisissez un nouveau mot de passe "
+          "avec « J'ai oublié mon mot de passe ».")
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a password: equalises the time of unknown identifiants")
+
+
+class AccountError(ValueError):
+    """A request the service refuses, with the reason in French."""
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+def password_problems(password: str, user: User) -> list[str]:
+    """Why ``password`` may not be ``user``'s (French), empty when it may."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"Le mot de passe doit contenir au plus {MAX_PASSWORD_LENGTH} caractères.")
+    if password.strip().casefold() in {user.login.casefold(), user.email.casefold()}:
+        problems.append("Le mot de passe ne doit être ni votre identifiant ni votre adresse électronique.")
+    return problems
+
+
+def set_password(user: User, password: str) -> None:
+    problems = password_problems(password, user)
+    if problems:
+        raise AccountError(" ".join(problems))
+    user.password_hash = _hasher.hash(password)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Check ``password`` (always spending one hash's time) and upgrade an outdated hash."""
+    stored = user.password_hash if user is not None and user.password_hash else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if stored is None:
+        return False
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+# --- users ------------------------------------------------------------------------------------
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(db.func.lower(User.email) == normalise_email(email)))
+
+
+def find_by_login(login: str) -> User | None:
+    return db.session.scalar(db.select(User).where(db.func.lower(User.login) == (login or "").strip().lower()))
+
+
+def _new_login(role: str) -> str:
+    prefix, digits = ("F", 7) if role == SUPPLIER else ("AG", 6)
+    while True:
+        login = f"{prefix}{secrets.randbelow(10 ** digits):0{digits}d}"
+        if find_by_login(login) is None:
+            return login
+
+
+def create_user(role: str, email: str, first_name: str = "", last_name: str = "",
+                login: str | None = None, password: str | None = None) -> User:
+    """A new active account (flushed, not committed). Without ``password`` the person sets it
+    through a link (``password_link``). Raises AccountError when the role is unknown or the email
+    or identifiant is taken."""
+    if role not in ROLES:
+        raise AccountError(f"Rôle inconnu « {role} » (rôles : {', '.join(ROLES)}).")
+    email = normalise_email(email)
+    if "@" not in email:
+        raise AccountError(f"Adresse électronique invalide « {email} ».")
+    if find_by_email(email) is not None:
+        raise AccountError(f"Un compte existe déjà pour l'adresse {email}.")
+    login = (login or "").strip() or _new_login(role)
+    if find_by_login(login) is not None:
+        raise AccountError(f"L'identifiant {login} est déjà pris.")
+    user = User(role=role, email=email, login=login, first_name=(first_name or "").strip(),
+                last_name=(last_name or "").strip(), active=True, created_at=clock.now())
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def grant_siret(user: User, siret: str, request=None) -> SupplierAccess | None:
+    """Let ``user`` see the requests of ``siret``; None when they already may."""
+    if siret in user.siret_list:
+        return None
+    access = SupplierAccess(siret=siret, opened_at=clock.now(), request_id=request.id if request else None)
+    user.sirets.append(access)
+    db.session.flush()
+    return access
+
+
+# --- links ------------------------------------------------------------------------------------
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_hours() -> float:
+    return float(current_app.config["PASSWORD_LINK_HOURS"])
+
+
+def password_link(user: User) -> tuple[str, AccountToken]:
+    """A new single-use link to choose a password (absolute URL), cancelling older unused ones."""
+    now = clock.now()
+    db.session.execute(db.update(AccountToken)
+                       .where(AccountToken.user_id == user.id, AccountToken.purpose == PASSWORD_LINK,
+                              AccountToken.used_at.is_(None), AccountToken.expires_at > now)
+                       .values(expires_at=now))
+    token = secrets.token_urlsafe(32)
+    row = AccountToken(user_id=user.id, purpose=PASSWORD_LINK, token_hash=_digest(token), created_at=now,
+                       expires_at=now + timedelta(hours=link_hours()))
+    db.session.add(row)
+    db.session.flush()
+    return current_app.config["PORTAL_URL"].rstrip("/") + PASSWORD_PATH + token, row
+
+
+def valid_link(token: str, lock: bool = False) -> AccountToken | None:
+    """The unused, unexpired link ``token`` of an active account, or None."""
+    query = db.select(AccountToken).where(AccountToken.token_hash == _digest(token or ""),
+                                          AccountToken.purpose == PASSWORD_LINK)
+    row = db.session.scalar(query.with_for_update() if lock else query)
+    if row is None or row.used_at is not None or row.expires_at <= clock.now() or not row.user.active:
+        return None
+    return row
+
+
+def use_link(token: str, password: str) -> User | None:
+    """Set the password through link ``token`` (which is then spent). None when the link is no
+    longer valid; AccountError when the password breaks a rule (the link stays valid)."""
+    row = valid_link(token, lock=True)
+    if row is None:
+        return None
+    set_password(row.user, password)
+    row.used_at = clock.now()
+    _clear_failures(row.user.login)
+    return row.user
+
+
+# --- mails ------------------------------------------------------------------------------------
+
+def _mail(event: str, user: User, request=None, **context) -> None:
+    context |= {"login": user.login, "first_name": user.first_name, "last_name": user.last_name,
+                "portal_url": current_app.config["PORTAL_URL"].rstrip("/"),
+                "assistance_url": current_app.config["ASSISTANCE_URL"]}
+    outbox.enqueue(event, user.email, context, request=request)
+
+
+def send_password_link(user: User, event: str, request=None, **context) -> str:
+    """Queue mail ``event`` carrying a new password link; returns the link."""
+    url, row = password_link(user)
+    _mail(event, user, request, link=url, link_hours=f"{link_hours():g}",
+          expires_at=clock.local(row.expires_at).strftime("%d/%m/%Y à %H:%M"), **context)
+    return url
+
+
+def send_login_reminder(email: str) -> None:
+    """« J'ai oublié mon identifiant »: mail the identifiant when an active account has this email."""
+    user = find_by_email(email)
+    if user is not None and user.active:
+        _mail("identifiant_oublie", user)
+
+
+def send_password_reset(login_or_email: str) -> None:
+    """« J'ai oublié mon mot de passe »: mail a new link when an active account has this
+    identifiant (or email)."""
+    user = find_by_login(login_or_email) or find_by_email(login_or_email)
+    if user is not None and user.active:
+        send_password_link(user, "mot_de_passe_reinitialisation")
+
+
+# --- opening a supplier's access --------------------------------------------------------------
+
+@dataclass
+class Opening:
+    outcome: str        # "created", "access_opened" or "already_open"
+    user: User
+
+
+def open_access(request) -> Opening:
+    """On a request's first validation: give its account holder access to its SIRET.
+
+    A new person gets an account and two mails (identifiant, link to set the password); a person
+    already known by this email keeps their credentials and gets an « ouverture des accès » mail;
+    nothing happens when the access is already open. Every mail is listed on the request."""
+    if not request.holder_email or not request.siret:
+        raise AccountError("la demande n'a pas d'adresse de titulaire de compte ou de SIRET")
+    context = {"siret": request.siret, "number": request.number}
+    user = find_by_email(request.holder_email)
+    if user is None:
+        _, first_name, last_name = account_holder(request.data or {})
+        user = create_user(SUPPLIER, request.holder_email, first_name, last_name)
+        grant_siret(user, request.siret, request)
+        _mail("identifiant", user, request, **context)
+        send_password_link(user, "mot_de_passe_initialisation", request, **context)
+        return Opening("created", user)
+    if grant_siret(user, request.siret, request) is None:
+        return Opening("already_open", user)
+    _mail("ouverture_acces", user, request, **context)
+    return Opening("access_opened", user)
+
+
+# --- logging in -------------------------------------------------------------------------------
+
+def _login_key(login: str) -> str:
+    return (login or "").strip().lower()[:254]
+
+
+def _clear_failures(login: str) -> None:
+    db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.login == _login_key(login)))
+
+
+def is_locked(login: str, address: str) -> bool:
+    since = clock.now() - LOCK_WINDOW
+
+    def failures(column, value):
+        return db.session.scalar(db.select(db.func.count()).select_from(LoginAttempt)
+                                 .where(column == value, LoginAttempt.at > since))
+
+    return (failures(LoginAttempt.login, _login_key(login)) >= MAX_FAILURES_PER_LOGIN
+            or failures(LoginAttempt.address, address) >= MAX_FAILURES_PER_ADDRESS)
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    error: str | None = None
+
+
+def authenticate(login: str, password: str, address: str) -> LoginResult:
+    """Check an identifiant and password from ``address``; records failures, refuses while locked.
+    On success the identifiant's failures are cleared and last_login_at is set."""
+    address = (address or "?")[:64]
+    if is_locked(login, address):
+        return LoginResult(None, LOCKED)
+    user = find_by_login(login)
+    if not _password_matches(user, password) or not user.active:
+        db.session.add(LoginAttempt(login=_login_key(login), address=address, at=clock.now()))
+        return LoginResult(None, BAD_CREDENTIALS)
+    _clear_failures(user.login)
+    user.last_login_at = clock.now()
+    return LoginResult(user)
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(db.select(User).order_by(User.role, User.login)))
