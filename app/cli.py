@@ -182,3 +182,5 @@ def portal(host, port):
 def register_commands(app):
     for command in (bpmn_cli, referencing_cli, outbox_cli, drafts_cli, worker, portal):
         app.cli.add_command(command)
+    from .cli_users import users_cli
+    app.cli.add_command(users_cli)

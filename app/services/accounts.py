@@ -207,6 +207,14 @@ def send_password_link(user: User, event: str, request=None, **context) -> str:
     return url
 
 
+def send_welcome(user: User, request=None) -> str:
+    """Queue the two mails of a new account: its identifiant, then a link to choose the password
+    (listed on ``request`` when the account is opened by one). Returns the link."""
+    context = {"siret": request.siret, "number": request.number} if request is not None else {}
+    _mail("identifiant", user, request, **context)
+    return send_password_link(user, "mot_de_passe_initialisation", request, **context)
+
+
 def send_login_reminder(email: str) -> None:
     """« J'ai oublié mon identifiant »: mail the identifiant when an active account has this email."""
     user = find_by_email(email)
@@ -238,18 +246,16 @@ def open_access(request) -> Opening:
     nothing happens when the access is already open. Every mail is listed on the request."""
     if not request.holder_email or not request.siret:
         raise AccountError("la demande n'a pas d'adresse de titulaire de compte ou de SIRET")
-    context = {"siret": request.siret, "number": request.number}
     user = find_by_email(request.holder_email)
     if user is None:
         _, first_name, last_name = account_holder(request.data or {})
         user = create_user(SUPPLIER, request.holder_email, first_name, last_name)
         grant_siret(user, request.siret, request)
-        _mail("identifiant", user, request, **context)
-        send_password_link(user, "mot_de_passe_initialisation", request, **context)
+        send_welcome(user, request)
         return Opening("created", user)
     if grant_siret(user, request.siret, request) is None:
         return Opening("already_open", user)
-    _mail("ouverture_acces", user, request, **context)
+    _mail("ouverture_acces", user, request, siret=request.siret, number=request.number)
     return Opening("access_opened", user)
 
 
