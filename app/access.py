@@ -39,9 +39,10 @@ def role() -> str | None:
     return current_user.role if current_user.is_authenticated else None
 
 
-def current_lane() -> str:
-    """The lane whose user tasks the current user completes (anonymous people fill the supplier's)."""
-    return LANE_OF_ROLE.get(role() or SUPPLIER, LANE_OF_ROLE[SUPPLIER])
+def current_lane() -> str | None:
+    """The lane whose user tasks the current user completes (anonymous people fill the supplier's;
+    None for a role that completes no task, e.g. an analyst)."""
+    return LANE_OF_ROLE.get(role() or SUPPLIER)
 
 
 def current_actor() -> str:
@@ -101,6 +102,17 @@ def visible_requests():
     return query.where(db.false())
 
 
+def may_complete(request: EnrolmentRequest, lane: str) -> str | None:
+    """None when the current user may complete the request's ready task of ``lane`` (the request
+    is already known to be visible to them); otherwise why not, in French."""
+    if lane == LANE_OF_ROLE[AGENT]:
+        return None if holds(request) else (
+            "Prenez d'abord la demande en charge : seul l'agent qui la détient peut l'instruire.")
+    if request.is_draft or role() == SUPPLIER:
+        return None
+    return "Connectez-vous à votre espace fournisseur pour poursuivre cette demande."
+
+
 def holds(request: EnrolmentRequest) -> bool:
     """Whether the current user may complete the request's agent tasks: an agent must hold
     (« prendre en charge ») the request first, so that two agents never decide it twice."""
@@ -108,4 +120,4 @@ def holds(request: EnrolmentRequest) -> bool:
 
 
 __all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "forget_draft",
-           "holds", "load_request", "may_see", "remember_draft", "require", "role", "visible_requests"]
+           "holds", "load_request", "may_complete", "may_see", "remember_draft", "require", "role", "visible_requests"]

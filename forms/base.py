@@ -59,7 +59,7 @@ class When:
             raise StopValidation()
         if isinstance(field, DocumentField):
             return  # DocumentField.pre_validate checks presence
-        if field.data is None or (isinstance(field.data, str) and not field.data.strip()):
+        if field.data is None or field.data == [] or (isinstance(field.data, str) and not field.data.strip()):
             raise StopValidation(self.message)
 
 
@@ -124,6 +124,12 @@ class TaskForm(FlaskForm):
     submit_label = "Etape suivante"
     #: Fields whose value is never stored in task data (confirmations, captcha).
     transient: tuple[str, ...] = ()
+    #: ``_action`` values that complete the task (« back » is handled by the engine).
+    completing_actions: tuple[str, ...] = ("next",)
+    #: ``_action`` values handled by ``run_local_action`` without completing the task.
+    local_actions: tuple[str, ...] = ()
+    #: The ``_action`` posted with the form.
+    action: str = "next"
 
     def __init__(self, task, request, formdata=None):
         self.task = task
@@ -142,6 +148,18 @@ class TaskForm(FlaskForm):
 
     def document_fields(self):
         return [f for f in self if isinstance(f, DocumentField)]
+
+    def has_files(self) -> bool:
+        """Whether the form sends files (multipart)."""
+        return bool(self.document_fields())
+
+    def run_local_action(self, action: str, actor: str) -> str | None:
+        """Handle one of ``local_actions``; the success message, or None with field errors."""
+        raise NotImplementedError(action)
+
+    def audit(self) -> tuple[str, str] | None:
+        """(action, reason) to write to the audit trail when a staff member completes the task."""
+        return None
 
     def data_fields(self):
         skip = {"csrf_token", *self.transient}

@@ -56,6 +56,14 @@ class Page:
         assert forms, f"no form on {self.url}"
         return Form(self, forms[0])
 
+    def form_with(self, button: str) -> "Form":
+        """The POST form that has a button labelled ``button``."""
+        for element in self.doc.forms:
+            form = Form(self, element)
+            if any(button in label for label, _, _ in form.buttons()):
+                return form
+        raise AssertionError(f"no form with a button « {button} » on {self.url}")
+
     def follow(self, link_text: str) -> "Page":
         links = [a for a in self.doc.xpath("//a") if link_text in " ".join(a.text_content().split())]
         assert links, f"no link « {link_text} » on {self.url}"
@@ -102,6 +110,8 @@ class Form:
                 self.values[name] = [self._checkbox_value(name)]
             elif value is False or value is None:
                 self.values[name] = []
+            elif isinstance(value, (list, tuple)):  # several checkboxes of one name
+                self.values[name] = [str(v) for v in value]
             else:
                 self.values[name] = [str(value)]
         return self

@@ -27,10 +27,32 @@ def submit(ctx):
 @handler("enrolment.set_status", "Changement de statut",
          Param("status", "Statut", choices=STATUSES))
 def set_status(ctx, status):
+    """Returns the status it replaced too, so that a diagram can come back to it later."""
+    previous = ctx.request.status
     ctx.request.status = status
     ctx.request.status_changed_at = ctx.now
     enrolment.record(ctx.request, "système", f"Statut : {status}")
-    return {"status": status}
+    return {"status": status, "previous": previous}
+
+
+@handler("enrolment.mark_overdue", "Signaler la demande en retard (dépôt attendu du fournisseur)")
+def mark_overdue(ctx):
+    ctx.request.overdue_since = ctx.request.overdue_since or ctx.now
+    enrolment.record(ctx.request, "système", "Délai de dépôt dépassé : demande en retard")
+    return {"overdue_since": ctx.request.overdue_since.isoformat()}
+
+
+@handler("enrolment.clear_overdue", "Lever le retard de la demande")
+def clear_overdue(ctx):
+    ctx.request.overdue_since = None
+    return {"overdue_since": None}
+
+
+@handler("documents.file", "Classer les pièces déposées à l'étape précédente")
+def file_documents(ctx):
+    """The documents the supplier just deposited become part of the request; replaced ones go."""
+    filed = documents.file_drafts(ctx.request, ctx.data)
+    return {"filed": filed}
 
 
 @handler("enrolment.recap_pdf", "PDF récapitulatif de la demande")

@@ -1,6 +1,7 @@
 """The mail service task: queue a mail of ``mail_templates/`` for the request's account holder."""
 from flask import current_app
 
+from ..models import DOCUMENT_TYPES
 from ..services import outbox
 from ..engine.registry import Param, handler
 
@@ -15,9 +16,15 @@ def send(ctx, template):
     request = ctx.request
     if not request.holder_email:
         raise ValueError("la demande n'a pas d'adresse de titulaire de compte")
+    decision = ctx.data  # what the last agent decision said, when the mail follows one
     context = {
         "number": request.number, "siret": request.siret, "submitted_at": request.submitted_at,
         "status": request.status, "enrolment_type": request.enrolment_type, "data": request.data,
+        "ans_number": request.ans_number, "company_name": request.company_name,
+        "anticipated": (request.enrolment_type or "").endswith("ANTICIPE"),
+        "is_dpi": bool((request.data.get("referencing") or {}).get("sons_dpi")),
+        "reason": decision.get("reason") or "", "message": decision.get("message") or "",
+        "requested_types": [DOCUMENT_TYPES.get(code, code) for code in decision.get("requested_types") or []],
         "assistance_url": current_app.config["ASSISTANCE_URL"],
         "portal_url": current_app.config["PORTAL_URL"],
     }

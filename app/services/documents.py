@@ -465,6 +465,21 @@ def store_generated(request, kind: str, filename: str, data: bytes,
     return store(request, kind, checked, uploaded_by=uploaded_by, state=FILED)
 
 
+def file_drafts(request, data: dict) -> int:
+    """File the request's draft documents that ``data`` names (its ``doc_*`` values); delete the
+    other drafts (replaced, or uploaded for a field that no longer applies). Returns how many."""
+    used = {value for key, value in data.items() if key.startswith("doc_") and value}
+    filed = 0
+    for document in list(request.documents):
+        if document.state == DRAFT:
+            if document.id in used:
+                document.state = FILED
+                filed += 1
+            else:
+                delete(document)
+    return filed
+
+
 def delete(document: Document) -> None:
     """Delete the row; its file is removed once the transaction has committed."""
     db.session.delete(document)
@@ -571,12 +586,20 @@ _listen("after_transaction_end", _on_after_transaction_end)
 
 # --- serving ------------------------------------------------------------------------------------
 
+#: Content types a browser may show inline (previews): the accepted ones, nothing else.
+INLINE_TYPES = (PDF, PNG, JPEG)
+
+
 def send(document: Document, *, inline: bool = False) -> Response:
-    """The file as a download (or, with ``inline``, for display), never sniffed nor cached.
+    """The file as a download (or, with ``inline``, for display in a page of the portal: PDF and
+    images only, anything else stays an attachment), never sniffed nor cached.
     The caller has checked that the current user may see it."""
+    inline = inline and document.content_type in INLINE_TYPES
     response = send_file(path_of(document), mimetype=document.content_type,
                          as_attachment=not inline, download_name=document.original_name,
                          etag=document.sha256, conditional=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:  # shown only inside the portal's own pages, never framed by another site
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     return response

@@ -9,7 +9,6 @@ from .. import clock
 from ..engine import Run
 from ..extensions import db
 from ..models import Counter, EnrolmentRequest, RequestEvent
-from ..models.document import DRAFT, FILED
 from . import documents
 
 INITIAL_PROCESS = "initial_enrolment"
@@ -57,13 +56,7 @@ def _ensure_counter(name: str) -> None:
 
 def file_submission(request: EnrolmentRequest, data: dict) -> None:
     """Record what was submitted: snapshot of the data, projections, documents filed."""
-    used = {value for key, value in data.items() if key.startswith("doc_") and value}
-    for document in list(request.documents):
-        if document.state == DRAFT:
-            if document.id in used:
-                document.state = FILED
-            else:  # replaced, or uploaded for a field that no longer applies
-                documents.delete(document)
+    documents.file_drafts(request, data)
     request.data = {k: v for k, v in data.items() if not k.startswith("spiff_")}
     request.submitted_at = clock.now()
     request.siret = data.get("siret")

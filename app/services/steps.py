@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import clock
 from ..engine import EngineFailure, Run, TaskNotReady
 from ..extensions import db
+from . import audit
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +30,35 @@ class Outcome:
     done: bool = False          # the step moved (forward or back): redirect to the current step
     message: str | None = None  # alert shown above the form
     stale: bool = False         # the form was for a task that is no longer ready: show the new one
+    success: bool = False       # ``message`` reports a success (an action that keeps the task open)
 
 
-def submit(request, run: Run, task, form, *, posted_task_id: str, going_back: bool, lane: str,
+def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, lane: str,
            actor: str) -> Outcome:
+    """Handle a posted form. ``action``: « back » (previous step), one of the form's
+    ``local_actions`` (e.g. « import »: the task stays open) or of its ``completing_actions``."""
     if posted_task_id != task.id:
         return Outcome(409, message=STALE, stale=True)
+    if action not in ("back", *form.local_actions, *form.completing_actions):
+        return Outcome(400, message=INVALID)
+    form.action = action
     form.save_uploads(actor)
-    if going_back:
+    if action == "back":
         run.go_back(task.id, lane, draft=form.draft_data())
         return _save(request, run)
+    if action in form.local_actions:
+        message = form.run_local_action(action, actor)
+        db.session.commit()
+        return Outcome(200, message=message, success=True) if message else Outcome(422, message=INVALID)
     if not form.validate():
         db.session.commit()  # keep the files that were accepted
         return Outcome(422, message=INVALID)
     try:
         with db.session.begin_nested():
             run.complete(task.id, lane, form.task_data())
+            audited = form.audit()
+            if audited:
+                audit.record(audited[0], request, reason=audited[1])
             _touch(request, run)
     except (StaleDataError, TaskNotReady):
         db.session.rollback()

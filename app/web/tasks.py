@@ -1,7 +1,7 @@
 """The one generic task view: whatever user task is ready for the current user's lane, render the
 form it names, validate, complete, run the engine, commit, redirect. The step always comes from
 the engine, never from the URL."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -9,6 +9,7 @@ import forms
 
 from .. import access
 from ..engine import Run
+from ..roles import STAFF
 from ..services import steps
 
 bp = Blueprint("tasks", __name__)
@@ -23,13 +24,25 @@ def _no_task(enrolment):
     if enrolment.is_draft:  # a draft always waits on the supplier: a diagram problem, not a loop
         return render_template("errors/error.html", code=409, title="Demande en attente",
                                message=NOTHING_TO_DO), 409
-    if request.method == "POST":  # e.g. a second « Terminer »: say so, show where the request is
+    if request.method == "POST" and access.role() is None:  # e.g. a second « Terminer »
         return render_template("enrolment/confirmation.html", enrolment=enrolment, message=steps.STALE), 409
-    return redirect(url_for("enrolment.after_steps", public_id=enrolment.public_id), code=303)
+    if request.method == "POST":
+        flash(steps.STALE, "warning")
+    return redirect(_request_page(enrolment), code=303)
 
 
-def _render(enrolment, task, form, status=200, message=None):
-    context = dict(enrolment=enrolment, task=task, form=form, message=message)
+def _request_page(enrolment) -> str:
+    """Where the current user follows a request that waits on nobody of their lane."""
+    role = access.role()
+    if role == access.SUPPLIER:
+        return url_for("supplier.detail", public_id=enrolment.public_id)
+    if role in STAFF:
+        return url_for("agent.review", public_id=enrolment.public_id)
+    return url_for("enrolment.after_steps", public_id=enrolment.public_id)
+
+
+def _render(enrolment, task, form, status=200, message=None, success=False):
+    context = dict(enrolment=enrolment, task=task, form=form, message=message, success=success)
     try:
         return render_template(f"forms/{task.form_key}.html", **context), status
     except TemplateNotFound:
@@ -41,18 +54,23 @@ def step(public_id):
     enrolment = access.load_request(public_id)
     lane = access.current_lane()
     run = Run.load(enrolment.instance, enrolment)
-    task = run.ready_task(lane)
+    task = run.ready_task(lane) if lane else None
     if task is None:
         return _no_task(enrolment)
+    refusal = access.may_complete(enrolment, lane)
+    if refusal:
+        return render_template("errors/error.html", code=403, title="Action impossible", message=refusal), 403
     if request.method == "GET":
         return _render(enrolment, task, forms.build(task, enrolment))
 
     form = forms.build(task, enrolment, CombinedMultiDict((request.files, request.form)))
     outcome = steps.submit(enrolment, run, task, form, posted_task_id=request.form.get("_task", ""),
-                           going_back=request.form.get("_action") == "back", lane=lane,
+                           action=request.form.get("_action", "next"), lane=lane,
                            actor=access.current_actor())
     if outcome.done:
         return redirect(url_for(".step", public_id=public_id), code=303)
+    if outcome.success:  # the task stays open: show it again, fresh, with the success message
+        return _render(enrolment, task, forms.build(task, enrolment), 200, outcome.message, success=True)
     if outcome.stale:  # show the step the request is really at
         run = Run.load(enrolment.instance, enrolment)
         task = run.ready_task(lane)
