@@ -14,9 +14,10 @@ from people import PASSWORD, log_in, make_user
 
 
 class Agent:
-    def __init__(self, app, role: str = "agent", **person):
+    def __init__(self, app, role: str = "agent", credentials: tuple[str, str] | None = None, **person):
+        """A new account of ``role``, or another session of the account ``credentials``."""
         self.app = app
-        self.login, self.password = make_user(app, role, **person)
+        self.login, self.password = credentials or make_user(app, role, **person)
         self.browser = Browser(app.test_client())
         log_in(self.browser, self.login, self.password)
 

@@ -1,7 +1,7 @@
 """The one generic task view: whatever user task is ready for the current user's lane, render the
 form it names, validate, complete, run the engine, commit, redirect. The step always comes from
 the engine, never from the URL."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -26,8 +26,9 @@ def _no_task(enrolment):
                                message=NOTHING_TO_DO), 409
     if request.method == "POST" and access.role() is None:  # e.g. a second « Terminer »
         return render_template("enrolment/confirmation.html", enrolment=enrolment, message=steps.STALE), 409
-    if request.method == "POST":
-        flash(steps.STALE, "warning")
+    if request.method == "POST":  # e.g. a decision already recorded from another tab
+        return render_template("errors/error.html", code=409, title="Action déjà enregistrée", message=steps.STALE,
+                               back_url=_request_page(enrolment)), 409
     return redirect(_request_page(enrolment), code=303)
 
 
