@@ -6,8 +6,10 @@ Decisions:
 - identifiant: ``F`` + 7 random digits for a supplier's account holder, ``AG`` + 6 random digits
   for the agency's staff (agent, analyst, admin); random rather than sequential so that an
   identifiant tells nothing about the others. A person may also be given a chosen identifiant (CLI).
-- passwords: argon2id (argon2-cffi defaults), rehashed at login when the parameters change; at
-  least 12 characters, at most 128, never the identifiant nor the email address.
+- passwords: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane: ~0.1 s per check, a
+  seventh of argon2-cffi's 64 MiB default, which would make every login cost a server core for
+  most of a second), rehashed at login when the parameters change; at least 12 characters, at most
+  128, never the identifiant nor the email address.
 - links: ``secrets.token_urlsafe(32)``, only the SHA-256 kept, valid PASSWORD_LINK_HOURS (72 by
   default), used once; a new link cancels the person's older unused ones.
 - logins: after 5 failures for one identifiant, or 20 from one address, within 15 minutes, every
@@ -44,7 +46,7 @@ LOCKED = ("Trop de tentatives de connexion ont échoué. Par sécurité, la conn
           f"{LOCK_WINDOW.seconds // 60} minutes : réessayez plus tard, ou choisissez un nouveau mot de passe "
           "avec « J'ai oublié mon mot de passe ».")
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = _hasher.hash("not a password: equalises the time of unknown identifiants")
 
 
