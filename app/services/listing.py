@@ -47,13 +47,14 @@ class Page:
 
     def numbers(self, around: int = 2) -> list[int | None]:
         """Page numbers to offer: the first, the last and ``around`` on each side of the current
-        one; ``None`` stands for the gap (« … ») between them."""
+        one; ``None`` stands for a gap (« … ») of two pages or more (a single missing page is
+        shown instead)."""
         shown = sorted({1, self.pages} | set(range(max(1, self.number - around),
                                                    min(self.pages, self.number + around) + 1)))
         result: list[int | None] = []
         for number in shown:
             if result and number - result[-1] > 1:
-                result.append(None)
+                result.append(number - 1 if number - result[-1] == 2 else None)
             result.append(number)
         return result
 
