@@ -1,0 +1,144 @@
+"""The agents' pages: the queue of requests to instruct, a request's review page, claims."""
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from wtforms import DateField, Form, SelectField, StringField
+from wtforms.validators import Optional
+
+from forms.base import choices
+
+from .. import access, clock
+from ..engine import Run
+from ..extensions import db
+from ..models import TYPES, EnrolmentRequest, User
+from ..models.request import CERTIFICATES_TO_VALIDATE, IN_PROGRESS
+from ..roles import ADMIN, AGENT, LANE_OF_ROLE
+from ..services import audit, claims, listing
+
+bp = Blueprint("agent", __name__, url_prefix="/gestion")
+
+AGENT_LANE = LANE_OF_ROLE[AGENT]
+PER_PAGE = 20
+TO_INSTRUCT, ALL = "a-instruire", "toutes"
+#: The statuses in which a request waits on the agency (the queue's default).
+WAITING_ON_AGENCY = (IN_PROGRESS, CERTIFICATES_TO_VALIDATE)
+SORTS = {"date": EnrolmentRequest.submitted_at, "number": EnrolmentRequest.sequence,
+         "status": EnrolmentRequest.status}
+
+
+def _squeeze(value):
+    return "".join((value or "").split())
+
+
+class QueueFilters(Form):
+    """The queue's filters, read from the URL (a GET form, no CSRF token). ``number``,
+    ``ans_number``, ``status`` and ``type`` are listing.Criteria's (applied by it)."""
+
+    status = SelectField("Statut", default=TO_INSTRUCT, choices=choices(
+        (TO_INSTRUCT, "À instruire (" + ", ".join(WAITING_ON_AGENCY) + ")"), (ALL, "Tous les statuts"),
+        *[(status, status) for status in listing.SUBMITTED_STATUSES]))
+    type = SelectField("Type d'enrôlement", default=ALL,
+                       choices=choices((ALL, "Tous les types"), *[(type_, type_) for type_ in TYPES]))
+    deposited_from = DateField("Date de dépôt du", validators=[Optional()])
+    deposited_to = DateField("Date de dépôt au", validators=[Optional()])
+    number = StringField("Numéro de demande", filters=[_squeeze])
+    siret = StringField("SIRET", filters=[_squeeze])
+    ans_number = StringField("N° ANS", filters=[_squeeze])
+    dsr = StringField("DSR (contient)", filters=[lambda value: " ".join((value or "").split())])
+
+
+def _filtered(form: QueueFilters, criteria: listing.Criteria):
+    query = criteria.apply(access.visible_requests())
+    if not criteria.status and form.status.data != ALL:
+        query = query.where(EnrolmentRequest.status.in_(WAITING_ON_AGENCY))
+    if form.deposited_from.data and not form.deposited_from.errors:
+        query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
+    if form.deposited_to.data and not form.deposited_to.errors:
+        query = query.where(EnrolmentRequest.submitted_at < _paris_midnight(form.deposited_to.data + timedelta(days=1)))
+    if form.siret.data:
+        query = query.where(EnrolmentRequest.siret == form.siret.data)
+    if form.dsr.data:
+        query = query.where(EnrolmentRequest.dsr.icontains(form.dsr.data, autoescape=True))
+    return query
+
+
+def _paris_midnight(day) -> datetime:
+    return datetime.combine(day, time(), tzinfo=clock.PARIS)
+
+
+def _sorted(query, sort: str, order: str):
+    """Sorted by ``sort`` then by id (a total order: rows never move between pages)."""
+    direction = "asc" if order == "asc" else "desc"
+    return query.order_by(getattr(SORTS[sort], direction)(), getattr(EnrolmentRequest.id, direction)())
+
+
+@bp.get("/demandes")
+@access.require(AGENT, ADMIN)
+def queue():
+    form = QueueFilters(request.args)
+    form.validate()  # only a date can be wrong: it is shown and ignored
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "date"
+    order = "asc" if request.args.get("order") == "asc" else "desc"
+    query = _sorted(_filtered(form, listing.Criteria.from_args(request.args)), sort, order)
+    page = listing.paginate(query.options(selectinload(EnrolmentRequest.claimed_by)),
+                            request.args.get("page"), PER_PAGE)
+    query_args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template("agent/queue.html", form=form, page=page, sort=sort, order=order,
+                           query_args=query_args)
+
+
+@bp.get("/demandes/<public_id>")
+@access.require(AGENT, ADMIN)
+def review(public_id):
+    enrolment = access.load_request(public_id)
+    task = Run.load(enrolment.instance, enrolment).ready_task(AGENT_LANE)
+    return render_template("agent/review.html", enrolment=enrolment, history=audit.for_request(enrolment),
+                           agents=claims.assignable_agents() if access.role() == ADMIN else [],
+                           awaiting_decision=task is not None,
+                           may_decide=task is not None and access.holds(enrolment))
+
+
+@bp.app_template_global()
+def request_history(enrolment) -> list:
+    """For templates that include agent/_review.html without passing ``history``."""
+    return audit.for_request(enrolment)
+
+
+def _claim_action(public_id, change, success: str):
+    """Apply ``change(request, me)``, commit, tell the user (``success`` may name {number}, {holder})."""
+    enrolment = access.load_request(public_id)
+    try:
+        change(enrolment, current_user._get_current_object())
+    except claims.ClaimError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        db.session.commit()
+        holder = enrolment.claimed_by.display_name if enrolment.claimed_by else ""
+        flash(success.format(number=enrolment.number, holder=holder), "success")
+    return redirect(url_for(".review", public_id=public_id), code=303)
+
+
+@bp.post("/demandes/<public_id>/prise-en-charge")
+@access.require(AGENT, ADMIN)
+def claim(public_id):
+    return _claim_action(public_id, claims.claim,
+                         "Vous avez pris en charge la demande {number}.")
+
+
+@bp.post("/demandes/<public_id>/liberation")
+@access.require(AGENT, ADMIN)
+def release(public_id):
+    return _claim_action(public_id, claims.release,
+                         "La demande {number} est libérée : un autre gestionnaire peut la prendre en charge.")
+
+
+@bp.post("/demandes/<public_id>/reattribution")
+@access.require(ADMIN)
+def reassign(public_id):
+    agent_id = request.form.get("agent", type=int)
+    agent = db.session.get(User, agent_id) if agent_id else None
+    return _claim_action(public_id, lambda enrolment, me: claims.reassign(enrolment, agent, me),
+                         "La demande {number} est réattribuée à {holder}.")
