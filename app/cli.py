@@ -15,6 +15,7 @@ from .config import ROOT
 from .engine import DeployError, check, deploy, parse, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
+from .roles import ROLES
 from .services import enrolment, outbox, referencing, timers
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
@@ -149,6 +150,9 @@ def _demo_hints() -> str:
               f"{', SONS DPI' if r['sons_dpi'].lower() in ('oui', 'true', '1') else ''}" for r in rows]
     lines.append("SIRET de démonstration :")
     lines += [f"  {c['siret']}  {c['name']}" for c in companies]
+    from . import demo
+    lines.append(f"Comptes de démonstration (mot de passe : {demo.PASSWORD}) — se connecter sur /connexion :")
+    lines += [f"  {login:<18} {ROLES[role]}" for login, role, *_ in demo.ACCOUNTS]
     return "\n".join(lines)
 
 
@@ -160,6 +164,10 @@ def portal(host, port):
     """Préparer (ressources, base, diagrammes, données de démonstration) et lancer le portail
     avec son worker."""
     prepare()
+    from . import demo
+    if demo.needed():
+        click.echo("Création des données de démonstration (comptes et demandes dans chaque statut)…")
+        demo.create()
     app = current_app._get_current_object()
 
     def loop():

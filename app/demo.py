@@ -1,0 +1,111 @@
+"""Demo data for the embedded portal: an account for each role and requests in every status.
+
+The requests are not inserted as rows: each one runs through the real diagrams (headless, the same
+engine calls as the web pages), so that its history, documents, mails and workflow state are those
+of a real request. Created once, when the database holds no request yet.
+"""
+from dataclasses import dataclass
+
+from .engine import Run
+from .extensions import db
+from .models import EnrolmentRequest, User
+from .roles import AGENT, LANE_OF_ROLE, SUPPLIER
+from .services import accounts, documents, enrolment, pdf
+
+PASSWORD = "Demo-Segur-2026!"
+SUPPLIER_LANE, AGENT_LANE = LANE_OF_ROLE[SUPPLIER], LANE_OF_ROLE[AGENT]
+
+#: login, role, email, first name, last name (the supplier holds the demo requests' SIRET).
+ACCOUNTS = [
+    ("fournisseur.demo", "supplier", "representant.legal@fournisseur-sante.fr", "Claire", "LEGAL"),
+    ("agent.demo", "agent", "agent.demo@asp-public.fr", "Antoine", "GESTIONNAIRE"),
+    ("admin.demo", "admin", "admin.demo@asp-public.fr", "Anne", "ADMINISTRATRICE"),
+    ("analyste.demo", "analyst", "analyste.demo@asp-public.fr", "Paul", "ANALYSTE"),
+]
+SIRET = "34866299000038"
+
+
+@dataclass
+class Scenario:
+    ans_number: str
+    decisions: tuple[dict, ...] = ()   # agent decisions, in order
+    certificates: bool = False         # the supplier deposits the certificates after a partial validation
+
+
+SCENARIOS = [
+    Scenario("JGe2DPI009"),                                                     # En cours
+    Scenario("JGe2DPI015"),                                                     # En cours, anticipé
+    Scenario("MSv2VIL014", ({"decision": "valider"},)),                         # Validée
+    Scenario("HOp2DPI027", ({"decision": "demander_pieces", "requested_types": ["kbis", "rib"],
+                             "message": "Merci de fournir un KBIS de moins de 3 mois et un RIB lisible."},)),
+    Scenario("BIo2LBM007", ({"decision": "valider_partiellement"},)),           # Validation partielle
+    Scenario("MEd2ESM011", ({"decision": "valider_partiellement"},), certificates=True),  # Certificat(s) à valider
+    Scenario("RAd2RIS021", ({"decision": "rejeter",
+                             "reason": "Le RIB fourni ne correspond pas au titulaire du compte."},)),
+]
+
+
+def needed() -> bool:
+    return db.session.scalar(db.select(db.func.count()).select_from(EnrolmentRequest)) == 0
+
+
+def create() -> list[tuple[str, str, str]]:
+    """Accounts and requests; returns (login, role, password) of the demo accounts."""
+    made = []
+    for login, role, email, first_name, last_name in ACCOUNTS:
+        user = accounts.find_by_login(login) or accounts.create_user(
+            role, email, first_name, last_name, login=login, password=PASSWORD)
+        if role == SUPPLIER:
+            accounts.grant_siret(user, SIRET)
+        made.append((login, role, PASSWORD))
+    agent = accounts.find_by_login("agent.demo")
+    sample = pdf.render_pdf("pdf/model_attestation_non_hebergement.html")  # stands for every document
+    for scenario in SCENARIOS:
+        _run(scenario, agent, sample)
+    db.session.commit()
+    return made
+
+
+def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
+    request = enrolment.start(actor="démonstration")
+    run = Run.load(request.instance, request)
+
+    def document(kind: str, field: str | None = None) -> int:
+        checked = documents.check_upload(f"{kind.replace('_', '-')}.pdf", sample)
+        return documents.store(request, kind, checked, field=field, uploaded_by="démonstration").id
+
+    def complete(lane: str, **data):
+        task = run.ready_task(lane)
+        fields = {k: (document(k.removeprefix("doc_").removeprefix("final_"), k) if v is document else v)
+                  for k, v in data.items()}
+        run.complete(task.id, lane, fields)
+        return task
+
+    complete(SUPPLIER_LANE, ans_number=scenario.ans_number)
+    form_key = run.ready_task(SUPPLIER_LANE).form_key
+    if form_key == "referencing_dpi":
+        complete(SUPPLIER_LANE, doc_referencing_certificate=document, hosts_health_data="oui",
+                 doc_hds_certificate=document)
+    elif form_key == "referencing_certificate":
+        complete(SUPPLIER_LANE, doc_referencing_certificate=document)
+    else:
+        complete(SUPPLIER_LANE)
+    complete(SUPPLIER_LANE, siret=SIRET)
+    distributor = (run.ready_task(SUPPLIER_LANE).data.get("company") or {}).get("distributor")
+    complete(SUPPLIER_LANE, company_name="BEAUJOLAIS INFORMATIQUE SANTE", trade_name="BIS SANTE",
+             street_type="Ancien chemin", street_name="LIEU DIT CHANTEMERLE", postal_code="69220", city="LANCIE",
+             is_legal_representative="oui", rep_last_name="LEGAL", rep_first_name="Claire",
+             rep_email=ACCOUNTS[0][2], rep_phone="+33123456789", doc_representative_id=document,
+             **({"doc_editor_mandate": document} if distributor else {}))
+    complete(SUPPLIER_LANE, iban="FR7630004000010001234567830", bic="BNPAFRPP",
+             account_holder="BEAUJOLAIS INFORMATIQUE SANTE", bank_domiciliation="BNP PARIBAS", doc_rib=document)
+    complete(SUPPLIER_LANE, vat_liable="oui", vat_rate="20")
+    complete(SUPPLIER_LANE, accept_cgu=True, accept_penal_code=True, accept_sincerity=True)
+    if scenario.decisions:
+        request.claimed_by_id, request.claimed_at = agent.id, request.submitted_at
+    for decision in scenario.decisions:
+        complete(AGENT_LANE, **{"reason": None, "requested_types": None, "message": None, **decision})
+    if scenario.certificates:
+        complete(SUPPLIER_LANE, doc_final_referencing_certificate=document)
+    run.save()
+    db.session.flush()
