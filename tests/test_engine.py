@@ -79,14 +79,28 @@ def test_initial_enrolment_runs_headless(ctx, ans_number, expected_type):
 
 
 def test_instruction_runs_headless(ctx):
+    """instruction → supporting_documents (called) → back to the review → rejection."""
     request = enrolment.start("instruction")
+    request.number, request.holder_email, request.submitted_at = "ENR0042M0", "rep@exemple.fr", clock.now()
+    request.status = "En cours"
     run = Run.load(request.instance, request)
     task = run.ready_task(AGENT)
-    assert task.label == "Instruire la demande"
+    assert (task.label, task.properties["decisions"]) == (
+        "Instruire la demande", "valider,valider_partiellement,rejeter,demander_pieces")
     with pytest.raises(TaskNotReady):     # a supplier cannot complete an agent's task
         run.complete(task.id, SUPPLIER, {})
-    run.complete(task.id, AGENT, {})
-    assert run.save().completed
+    run.complete(task.id, AGENT, {"decision": "demander_pieces", "requested_types": ["kbis"], "message": "KBIS"})
+    assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+    deposit = run.ready_task(SUPPLIER)
+    assert deposit.form_key == "supporting_documents" and run.ready_task(AGENT) is None
+    run.complete(deposit.id, SUPPLIER, {"deposit": "aucune piece", "deposited": []})
+    assert request.status == "En cours"  # back to the status before the request for documents
+    review = run.ready_task(AGENT)
+    assert review.bpmn_id == "review"
+    run.complete(review.id, AGENT, {"decision": "rejeter", "reason": "Incomplet"})
+    assert run.save().completed and request.status == "Rejetée"
+    events = [m.event for m in db.session.scalars(db.select(OutboxMail).order_by(OutboxMail.id))]
+    assert events == ["demande_pieces", "rejet"]
 
 
 def test_a_task_is_completed_once(ctx):
@@ -125,7 +139,8 @@ def test_specs_are_stored_once_per_version_and_instances_keep_theirs(ctx):
 
 def test_bpmn_folder_deploys_and_is_current(ctx):
     created = deploy(read_folder(ctx.config["BPMN_FOLDER"]), author="test")
-    assert {v.process_id for v in created} == {"initial_enrolment", "instruction"}
+    assert {v.process_id for v in created} == {"initial_enrolment", "instruction", "supporting_documents",
+                                               "anticipated_finalisation"}
     assert deploy(read_folder(ctx.config["BPMN_FOLDER"]), author="test") == []
 
 
