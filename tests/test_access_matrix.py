@@ -1,0 +1,115 @@
+"""Who may reach what: every route that names a request (pages, task, deposit, documents, agent
+actions) for anonymous people, the filer's own browser, supplier A (the request's SIRET), supplier B,
+an agent and an admin; and CSRF on every POST route of the app."""
+import pytest
+
+from app.extensions import db
+from app.models import Document, EnrolmentRequest
+from browser import Browser
+from instruction_steps import Agent
+from journey import Journey, Supplier
+from people import log_in, make_user
+
+OTHER_SIRET = "81245367800011"
+
+
+@pytest.fixture
+def world(portal, mailbox):
+    """A request of SIRET A waiting for the supplier's documents, and one browser per person."""
+    filer = Journey(portal.test_client(), Supplier())
+    public_id = filer.complete().url.split("/")[2]
+    agent = Agent(portal)
+    agent.decide(public_id, "demander_pieces", requested_types=["kbis"], message="KBIS récent")
+    with portal.app_context():
+        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
+        document_id = db.session.scalar(db.select(Document.id).where(Document.request_id == request.id,
+                                                                     Document.kind == "rib"))
+        request.claimed_by_id = None  # nobody holds it: the agent and the admin are plain viewers
+        db.session.commit()
+    people = {"anonyme": Browser(portal.test_client()), "déposant": filer.browser, "agent": agent.browser}
+    for name, role, sirets in (("fournisseur A", "supplier", [Supplier().siret]),
+                               ("fournisseur B", "supplier", [OTHER_SIRET]), ("admin", "admin", [])):
+        people[name] = Browser(portal.test_client())
+        log_in(people[name], *make_user(portal, role, sirets=sirets))
+    return public_id, document_id, people
+
+
+LOGIN = "login"  # a redirect to /connexion
+
+#: path → expected answer for: anonyme, déposant (the filer's anonymous browser), fournisseur A,
+#: fournisseur B, agent, admin.
+MATRIX = {
+    "/espace":                         (LOGIN, LOGIN, 200, 200, 404, 404),
+    "/espace/demandes":                (LOGIN, LOGIN, 200, 200, 404, 404),
+    "/espace/demandes/{id}":           (LOGIN, LOGIN, 200, 404, 404, 404),
+    "/gestion/demandes":               (LOGIN, LOGIN, 404, 404, 200, 200),
+    "/gestion/demandes/{id}":          (LOGIN, LOGIN, 404, 404, 200, 200),
+    "/demandes/{id}/etape":            (404, 403, 200, 404, 303, 303),
+    "/demandes/{id}/confirmation":     (404, 200, 200, 404, 200, 200),
+    "/demandes/{id}/quitter":          (404, 302, 302, 404, 302, 302),
+    "/demandes/{id}/documents/{doc}":  (404, 200, 200, 404, 200, 200),
+    "/demandes/{id}/documents/999999": (404, 404, 404, 404, 404, 404),
+    "/dev/courriels":                  (404, 404, 404, 404, 404, 404),  # real SMTP: no capture page
+}
+PEOPLE = ("anonyme", "déposant", "fournisseur A", "fournisseur B", "agent", "admin")
+
+
+def test_every_person_reaches_only_what_they_may_see(world):
+    public_id, document_id, people = world
+    found = {}
+    for path, expected in MATRIX.items():
+        url = path.format(id=public_id, doc=document_id)
+        for person, wanted in zip(PEOPLE, expected):
+            response = people[person].client.get(url)  # raw: some answers are PDF files
+            got = response.status_code
+            if got in (302, 303) and "/connexion" in response.headers.get("Location", ""):
+                got = LOGIN
+            found[(path, person)] = got
+    wrong = {k: v for k, v in found.items() if v != dict(zip(PEOPLE, MATRIX[k[0]]))[k[1]]}
+    assert not wrong, wrong
+
+
+def csrf_token(browser) -> str:
+    """The browser's own CSRF token (every page has one: the home page's form or « Se déconnecter »)."""
+    return browser.get("/").doc.xpath("//input[@name='csrf_token']/@value")[0]
+
+
+def test_posts_on_a_request_are_refused_to_those_who_may_not_act(world, portal):
+    public_id, _, people = world
+    deposit = people["fournisseur A"].get(f"/demandes/{public_id}/etape").form()
+    token, task = deposit.values["csrf_token"], deposit.values["_task"]
+    for person in ("anonyme", "fournisseur B"):  # their own CSRF token, someone else's request
+        browser = people[person]
+        own_token = csrf_token(browser)
+        page = browser.post(f"/demandes/{public_id}/etape", {"csrf_token": [own_token], "_task": [task],
+                                                              "_action": ["none"]}, follow=False)
+        assert page.status == 404, (person, page.content[:300])
+    for person, expected in (("fournisseur A", 404), ("fournisseur B", 404), ("anonyme", LOGIN)):
+        browser = people[person]
+        own_token = csrf_token(browser)
+        page = browser.post(f"/gestion/demandes/{public_id}/prise-en-charge", {"csrf_token": [own_token]},
+                            follow=False)
+        got = LOGIN if "/connexion" in page.response.headers.get("Location", "") else page.status
+        assert got == expected, person
+    with portal.app_context():
+        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
+        assert request.claimed_by_id is None
+        assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+    assert token  # supplier A's own form still works afterwards
+    assert people["fournisseur A"].get(f"/demandes/{public_id}/etape").status == 200
+
+
+def test_every_post_route_requires_the_csrf_token(world, portal):
+    public_id, _, people = world
+    portal.config["WTF_CSRF_ENABLED"] = True
+    posts = sorted({rule.rule for rule in portal.url_map.iter_rules() if "POST" in rule.methods})
+    assert len(posts) >= 10, posts
+    for rule in posts:
+        url = rule.replace("<public_id>", public_id).replace("<token>", "x" * 43)
+        for person in ("anonyme", "fournisseur A", "agent"):
+            page = people[person].post(url, {"_action": ["none"]}, follow=False)
+            assert page.status == 400, (rule, person, page.status)
+    with portal.app_context():
+        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
+        assert request.claimed_by_id is None
+        assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
