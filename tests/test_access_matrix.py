@@ -113,3 +113,15 @@ def test_every_post_route_requires_the_csrf_token(world, portal):
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
         assert request.claimed_by_id is None
         assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+
+
+def test_an_analyst_follows_requests_read_only(world, portal):
+    public_id, _, _ = world
+    analyst = Browser(portal.test_client())
+    assert log_in(analyst, *make_user(portal, "analyst")) == "/gestion/demandes"
+    assert analyst.get("/gestion/demandes?status=toutes").status == 200
+    review = analyst.get(f"/gestion/demandes/{public_id}")
+    assert review.status == 200 and "Prendre en charge" not in review.content
+    assert analyst.client.post(f"/gestion/demandes/{public_id}/prise-en-charge",
+                               data={"csrf_token": csrf_token(analyst)}).status_code == 404
+    assert analyst.client.get(f"/demandes/{public_id}/etape").status_code == 303  # no task of theirs

@@ -424,7 +424,7 @@ def test_anonymous_people_are_sent_to_the_login_page(portal, one, client):
         assert response.status_code == 302 and response.headers["Location"].startswith("/connexion"), url
 
 
-def test_suppliers_and_analysts_get_404_on_every_agent_page(portal, one, alice):
+def test_suppliers_get_404_on_every_agent_page_and_analysts_only_read(portal, one, alice):
     public_id = one["ENR0001M0"]
     review(alice, public_id).form("claim-form").submit("Prendre en charge")
     supplier = person(portal, "supplier", "Sam", "Fournisseur", sirets=["34866299000038"])
@@ -432,8 +432,10 @@ def test_suppliers_and_analysts_get_404_on_every_agent_page(portal, one, alice):
     for browser in (supplier, analyst):
         token = csrf_token(browser.get("/connexion"))  # a valid token of their session
         assert token
-        for url in (QUEUE, f"{QUEUE}/{public_id}", f"{QUEUE}/inconnue"):
-            assert browser.client.get(url).status_code == 404, url
+        readable = 200 if browser is analyst else 404  # analysts follow the requests read-only
+        for url in (QUEUE, f"{QUEUE}/{public_id}"):
+            assert browser.client.get(url).status_code == readable, url
+        assert browser.client.get(f"{QUEUE}/inconnue").status_code == 404
         for action in ("prise-en-charge", "liberation", "reattribution"):
             response = browser.client.post(f"{QUEUE}/{public_id}/{action}", data={"csrf_token": token, "agent": "1"})
             assert response.status_code == 404, action

@@ -14,7 +14,7 @@ from ..engine import Run
 from ..extensions import db
 from ..models import TYPES, EnrolmentRequest, User
 from ..models.request import CERTIFICATES_TO_VALIDATE, IN_PROGRESS
-from ..roles import ADMIN, AGENT, LANE_OF_ROLE
+from ..roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE
 from ..services import audit, claims, listing
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
@@ -75,7 +75,7 @@ def _sorted(query, sort: str, order: str):
 
 
 @bp.get("/demandes")
-@access.require(AGENT, ADMIN)
+@access.require(AGENT, ADMIN, ANALYST)  # analysts follow the requests read-only
 def queue():
     form = QueueFilters(request.args)
     form.validate()  # only a date can be wrong: it is shown and ignored
@@ -90,7 +90,7 @@ def queue():
 
 
 @bp.get("/demandes/<public_id>")
-@access.require(AGENT, ADMIN)
+@access.require(AGENT, ADMIN, ANALYST)
 def review(public_id):
     enrolment = access.load_request(public_id)
     task = Run.load(enrolment.instance, enrolment).ready_task(AGENT_LANE)
