@@ -3,7 +3,6 @@ deposit (chapter 6 of the guide) and the certificates that finalise an anticipat
 (chapter 7)."""
 from flask_wtf.file import FileField
 from wtforms import SelectMultipleField, TextAreaField
-from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models.document import DOCUMENT_TYPES

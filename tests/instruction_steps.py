@@ -10,7 +10,19 @@ import re
 from urllib.parse import urlsplit
 
 from browser import Browser
+from journey import Journey, Supplier
 from people import PASSWORD, log_in, make_user
+
+PENDING_DPI = "JGe2DPI015"     # anticipated SONS DPI (app/data/referencing_demo.csv)
+PENDING_NON_DPI = "BIo2LBM007" # anticipated, not DPI
+
+
+def file_request(app, supplier: Supplier | None = None) -> tuple[str, Supplier]:
+    supplier = supplier or Supplier()
+    journey = Journey(app.test_client(), supplier)
+    page = journey.complete()
+    public_id = page.url.split("/")[2]
+    return public_id, supplier
 
 
 class Agent:

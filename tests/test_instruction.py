@@ -7,22 +7,9 @@ import pytest
 from app import clock
 from app.extensions import db
 from app.models import AuditEntry, EnrolmentRequest
-from files import jpeg_bytes, pdf_bytes, png_bytes
-from instruction_steps import Agent, Holder
-from journey import Journey, Supplier
-
-VALIDATED_NON_DPI = "MSv2VIL014"   # see app/data/referencing_demo.csv
-PENDING_DPI = "JGe2DPI015"
-PENDING_NON_DPI = "BIo2LBM007"
-
-
-def file_request(app, supplier: Supplier | None = None) -> tuple[str, Supplier]:
-    supplier = supplier or Supplier()
-    journey = Journey(app.test_client(), supplier)
-    page = journey.complete()
-    public_id = page.url.split("/")[2]
-    return public_id, supplier
-
+from files import jpeg_bytes, pdf_bytes
+from instruction_steps import PENDING_DPI, PENDING_NON_DPI, Agent, Holder, file_request
+from journey import Supplier
 
 def stored(app, public_id) -> EnrolmentRequest:
     with app.app_context():
@@ -145,6 +132,7 @@ def test_no_documents_to_add_sends_the_request_back_to_the_agent(portal, mailbox
     browser = Browser(portal.test_client())
     log_in(browser, login, password)
     page = browser.get(f"/demandes/{public_id}/etape").form().submit("Je ne souhaite pas ajouter de pièces justificatives")
+    assert page.status == 200 and "Statut : En cours" in page.content  # back on the request's page
     assert stored(portal, public_id).status == "En cours"
     assert agent.decision_form(public_id).status == 200
 
