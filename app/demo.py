@@ -79,7 +79,6 @@ def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
         fields = {k: (document(k.removeprefix("doc_").removeprefix("final_"), k) if v is document else v)
                   for k, v in data.items()}
         run.complete(task.id, lane, fields)
-        return task
 
     complete(SUPPLIER_LANE, ans_number=scenario.ans_number)
     form_key = run.ready_task(SUPPLIER_LANE).form_key

@@ -33,10 +33,6 @@ class CheckboxList(SelectMultipleField):
             super().pre_validate(form)
 
 
-def is_anticipated(request) -> bool:
-    return (request.enrolment_type or "").endswith("ANTICIPE")
-
-
 @register("instruction_decision")
 class InstructionDecisionForm(TaskForm):
     submit_label = "Enregistrer la décision"
@@ -55,7 +51,7 @@ class InstructionDecisionForm(TaskForm):
         super().__init__(task, request, formdata)
         offered = [code.strip() for code in task.properties.get("decisions", "").split(",") if code.strip()]
         offered = [code for code in offered if code in DECISIONS
-                   and (code != "valider_partiellement" or is_anticipated(request))]
+                   and (code != "valider_partiellement" or request.is_anticipated)]
         self.decision.choices = choices(*((code, DECISIONS[code]) for code in offered))
 
     def initial(self, data: dict) -> dict:
@@ -137,7 +133,7 @@ class SupportingDocumentsForm(TaskForm):
 
 
 def _is_dpi(form) -> bool:
-    return bool((form.enrolment.data.get("referencing") or {}).get("sons_dpi"))
+    return form.enrolment.is_sons_dpi
 
 
 @register("certificates_deposit")

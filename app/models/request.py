@@ -66,6 +66,16 @@ class EnrolmentRequest(db.Model):
     def is_draft(self) -> bool:
         return self.number is None
 
+    @property
+    def is_anticipated(self) -> bool:
+        """Filed while the referencing was not validated (type INITIAL/COMPLEMENTAIRE ANTICIPE)."""
+        return (self.enrolment_type or "").endswith("ANTICIPE")
+
+    @property
+    def is_sons_dpi(self) -> bool:
+        """The referenced software is a SONS DPI (from the ANS look-up kept in the request's data)."""
+        return bool((self.data.get("referencing") or {}).get("sons_dpi"))
+
 
 class RequestEvent(db.Model):
     """History of a request: who did what, when, with which detail."""
