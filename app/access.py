@@ -18,7 +18,9 @@ from .extensions import db, login_manager
 from .models import EnrolmentRequest, User, WorkflowInstance
 from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
 
-_DRAFT = "enrolment_draft"
+_DRAFTS = "enrolment_drafts"
+#: How many requests started in one browser session stay reachable (one per open tab, say).
+MAX_DRAFTS = 5
 
 
 @login_manager.user_loader
@@ -27,11 +29,18 @@ def _load_user(user_id: str):
 
 
 def remember_draft(request: EnrolmentRequest) -> None:
-    session[_DRAFT] = request.public_id
+    """Starting a request in another tab keeps the earlier ones reachable."""
+    drafts = [d for d in session.get(_DRAFTS, []) if d != request.public_id]
+    session[_DRAFTS] = [*drafts, request.public_id][-MAX_DRAFTS:]
 
 
-def forget_draft() -> None:
-    session.pop(_DRAFT, None)
+def forget_draft(request: EnrolmentRequest) -> None:
+    session[_DRAFTS] = [d for d in session.get(_DRAFTS, []) if d != request.public_id]
+
+
+def filled_in_this_browser(request: EnrolmentRequest) -> bool:
+    """Whether ``request`` was started in this browser session (a draft, or just submitted)."""
+    return request.public_id in session.get(_DRAFTS, [])
 
 
 def role() -> str | None:
@@ -68,7 +77,7 @@ def require(*roles: str):
 
 
 def may_see(request: EnrolmentRequest) -> bool:
-    if session.get(_DRAFT) == request.public_id:  # the person who filled it in, in this browser
+    if filled_in_this_browser(request):  # the person who filled it in, in this browser
         return True
     if request.is_draft:
         return False
@@ -119,5 +128,5 @@ def holds(request: EnrolmentRequest) -> bool:
     return role() in (AGENT, ADMIN) and request.claimed_by_id == current_user.id
 
 
-__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "forget_draft",
+__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "filled_in_this_browser", "forget_draft",
            "holds", "load_request", "may_complete", "may_see", "remember_draft", "require", "role", "visible_requests"]

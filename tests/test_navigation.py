@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from app import clock
+from app.access import MAX_DRAFTS
 from app.extensions import db
 from app.models import Document, EnrolmentRequest, WorkflowInstance
 from browser import Browser
@@ -188,5 +189,8 @@ def test_deposited_files_are_downloadable_by_their_owner_only(portal, client):
     assert response.data.startswith(b"%PDF-")
     # Someone else, or the owner asking for another request's document: nothing.
     assert portal.test_client().get(link).status_code == 404
-    Journey(client).start()     # the same browser starts another request: the first is no longer its draft
+    Journey(client).start()     # another tab of the same browser: the first request stays reachable
+    assert client.get(link).status_code == 200
+    for _ in range(MAX_DRAFTS - 1):  # the browser keeps the last MAX_DRAFTS requests it started
+        Journey(client).start()
     assert client.get(link).status_code == 404
