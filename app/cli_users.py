@@ -18,7 +18,9 @@ users_cli = AppGroup("users", help="Comptes : créer, lister.")
 @click.option("--last-name", default="", help="Nom.")
 @click.option("--password", help="Mot de passe ; sans lui, un lien pour le choisir est envoyé par courriel.")
 @click.option("--siret", "sirets", multiple=True, help="SIRET visible par un compte fournisseur (répétable).")
-def create(role, email, login, first_name, last_name, password, sirets):
+@click.option("--depositaire", "depositary", is_flag=True,
+              help="Le titulaire agit pour ces SIRET en tant que dépositaire (tiers déclarant).")
+def create(role, email, login, first_name, last_name, password, sirets, depositary):
     """Créer un compte et afficher son identifiant."""
     if sirets and role != SUPPLIER:
         raise click.UsageError("--siret ne concerne que les comptes fournisseur (--role supplier).")
@@ -27,7 +29,7 @@ def create(role, email, login, first_name, last_name, password, sirets):
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     for siret in sirets:
-        accounts.grant_siret(user, siret)
+        accounts.grant_siret(user, siret, depositary=depositary)
     link = accounts.send_welcome(user) if password is None else None
     db.session.commit()
     click.echo(f"Compte créé : identifiant {user.login} ({ROLES[role]}, {user.email}).")

@@ -23,6 +23,12 @@ ACCOUNTS = [
     ("analyste.demo", "analyst", "analyste.demo@asp-public.fr", "Paul", "ANALYSTE"),
 ]
 SIRET = "34866299000038"
+#: An account known from wave 1 (no wave-2 request yet), held by the SIRET's dépositaire: its first
+#: complementary enrolment asks for the signature mandate.
+WAVE_1 = ("fournisseur.vague1", "supplier", "depositaire@medisoft-solutions.fr", "Hugo", "DEPOSITAIRE")
+WAVE_1_SIRET = "81245367800011"
+#: A complementary enrolment of the demo supplier, waiting for instruction.
+COMPLEMENTARY_ANS = "OFf2PHA003"
 
 
 @dataclass
@@ -52,41 +58,67 @@ def needed() -> bool:
 def create() -> list[tuple[str, str, str]]:
     """Accounts and requests; returns (login, role, password) of the demo accounts."""
     made = []
-    for login, role, email, first_name, last_name in ACCOUNTS:
+    for (login, role, email, first_name, last_name), siret in [*((a, SIRET) for a in ACCOUNTS), (WAVE_1, WAVE_1_SIRET)]:
         user = accounts.find_by_login(login) or accounts.create_user(
             role, email, first_name, last_name, login=login, password=PASSWORD)
         if role == SUPPLIER:
-            accounts.grant_siret(user, SIRET)
+            accounts.grant_siret(user, siret, depositary=login == WAVE_1[0])
         made.append((login, role, PASSWORD))
     agent = accounts.find_by_login("agent.demo")
     sample = pdf.render_pdf("pdf/model_attestation_non_hebergement.html")  # stands for every document
     for scenario in SCENARIOS:
         _run(scenario, agent, sample)
+    _complementary(accounts.find_by_login(ACCOUNTS[0][0]), sample)
     db.session.commit()
     return made
 
 
+FILE = object()  # as a field's value: a document deposited for that field
+
+
+class _Driver:
+    """Completes a request's user tasks headless."""
+
+    def __init__(self, request: EnrolmentRequest, sample: bytes):
+        self.request, self.sample = request, sample
+        self.run = Run.load(request.instance, request)
+
+    def document(self, kind: str, field: str | None = None) -> int:
+        checked = documents.check_upload(f"{kind.replace('_', '-')}.pdf", self.sample)
+        return documents.store(self.request, kind, checked, field=field, uploaded_by="démonstration").id
+
+    def complete(self, lane: str, **data):
+        task = self.run.ready_task(lane)
+        fields = {k: (self.document(k.removeprefix("doc_").removeprefix("final_"), k) if v is FILE else v)
+                  for k, v in data.items()}
+        self.run.complete(task.id, lane, fields)
+
+    def save(self):
+        self.run.save()
+        db.session.flush()
+
+
+def _complementary(user: User, sample: bytes) -> None:
+    driver = _Driver(enrolment.start_complementary(user, SIRET, "démonstration"), sample)
+    driver.complete(SUPPLIER_LANE, ans_number=COMPLEMENTARY_ANS)
+    distributor = (driver.run.ready_task(SUPPLIER_LANE).data.get("company") or {}).get("distributor")
+    driver.complete(SUPPLIER_LANE, doc_referencing_certificate=FILE, vat_liable="oui", vat_rate="20",
+                    **({"doc_editor_mandate": FILE} if distributor else {}))
+    driver.save()
+
+
 def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
     request = enrolment.start(actor="démonstration")
-    run = Run.load(request.instance, request)
-
-    def document(kind: str, field: str | None = None) -> int:
-        checked = documents.check_upload(f"{kind.replace('_', '-')}.pdf", sample)
-        return documents.store(request, kind, checked, field=field, uploaded_by="démonstration").id
-
-    def complete(lane: str, **data):
-        task = run.ready_task(lane)
-        fields = {k: (document(k.removeprefix("doc_").removeprefix("final_"), k) if v is document else v)
-                  for k, v in data.items()}
-        run.complete(task.id, lane, fields)
+    driver = _Driver(request, sample)
+    run, complete = driver.run, driver.complete
 
     complete(SUPPLIER_LANE, ans_number=scenario.ans_number)
     form_key = run.ready_task(SUPPLIER_LANE).form_key
     if form_key == "referencing_dpi":
-        complete(SUPPLIER_LANE, doc_referencing_certificate=document, hosts_health_data="oui",
-                 doc_hds_certificate=document)
+        complete(SUPPLIER_LANE, doc_referencing_certificate=FILE, hosts_health_data="oui",
+                 doc_hds_certificate=FILE)
     elif form_key == "referencing_certificate":
-        complete(SUPPLIER_LANE, doc_referencing_certificate=document)
+        complete(SUPPLIER_LANE, doc_referencing_certificate=FILE)
     else:
         complete(SUPPLIER_LANE)
     complete(SUPPLIER_LANE, siret=SIRET)
@@ -94,10 +126,10 @@ def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
     complete(SUPPLIER_LANE, company_name="BEAUJOLAIS INFORMATIQUE SANTE", trade_name="BIS SANTE",
              street_type="Ancien chemin", street_name="LIEU DIT CHANTEMERLE", postal_code="69220", city="LANCIE",
              is_legal_representative="oui", rep_last_name="LEGAL", rep_first_name="Claire",
-             rep_email=ACCOUNTS[0][2], rep_phone="+33123456789", doc_representative_id=document,
-             **({"doc_editor_mandate": document} if distributor else {}))
+             rep_email=ACCOUNTS[0][2], rep_phone="+33123456789", doc_representative_id=FILE,
+             **({"doc_editor_mandate": FILE} if distributor else {}))
     complete(SUPPLIER_LANE, iban="FR7630004000010001234567830", bic="BNPAFRPP",
-             account_holder="BEAUJOLAIS INFORMATIQUE SANTE", bank_domiciliation="BNP PARIBAS", doc_rib=document)
+             account_holder="BEAUJOLAIS INFORMATIQUE SANTE", bank_domiciliation="BNP PARIBAS", doc_rib=FILE)
     complete(SUPPLIER_LANE, vat_liable="oui", vat_rate="20")
     complete(SUPPLIER_LANE, accept_cgu=True, accept_penal_code=True, accept_sincerity=True)
     if scenario.decisions:
@@ -105,6 +137,5 @@ def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
     for decision in scenario.decisions:
         complete(AGENT_LANE, **{"reason": None, "requested_types": None, "message": None, **decision})
     if scenario.certificates:
-        complete(SUPPLIER_LANE, doc_final_referencing_certificate=document)
-    run.save()
-    db.session.flush()
+        complete(SUPPLIER_LANE, doc_final_referencing_certificate=FILE)
+    driver.save()

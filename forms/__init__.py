@@ -3,7 +3,7 @@
 Importing this package registers every form; ``build`` returns the form a ready task names.
 """
 from .base import REGISTRY, DocumentField, TaskForm, When, register
-from . import applicant, bank, confirmation, instruction, referencing, vat  # noqa: F401,E402  (registration)
+from . import applicant, bank, complementary, confirmation, instruction, referencing, vat  # noqa: F401,E402
 
 
 class UnknownForm(LookupError):

@@ -122,6 +122,8 @@ class TaskForm(FlaskForm):
     form_key: str = ""
     #: Label of the button that completes the task.
     submit_label = "Etape suivante"
+    #: Label of the button that goes back to the previous user task.
+    back_label = "Etape précédente"
     #: Fields whose value is never stored in task data (confirmations, captcha).
     transient: tuple[str, ...] = ()
     #: ``_action`` values that complete the task (« back » is handled by the engine).

@@ -18,6 +18,15 @@ class ReferencingSearchForm(TaskForm):
         result = self.task.data.get("referencing") or {}
         return result.get("ans_number") if result.get("found") is False else None
 
+    @property
+    def refusal(self) -> str | None:
+        """Why the number searched cannot be filed (enrolment rules checked by the diagram after
+        the search), when that is what brought the supplier back here."""
+        if self.unknown_number:
+            return None  # the « numéro inconnu » alert
+        check = self.task.data.get("ans_check") or {}
+        return check.get("reason") if check.get("allowed") is False else None
+
 
 @register("referencing_anticipated")
 class ReferencingAnticipatedForm(TaskForm):

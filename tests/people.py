@@ -22,9 +22,9 @@ _serial = count(1)
 
 def make_user(app, role: str, email: str | None = None, sirets=(), password: str | None = PASSWORD,
               login: str | None = None, first_name: str = "Camille", last_name: str = "Martin",
-              ) -> tuple[str, str | None]:
-    """Create (and commit) a user of ``role`` who may see the requests of ``sirets`` (suppliers).
-    Returns ``(login, password)``."""
+              depositary: bool = False) -> tuple[str, str | None]:
+    """Create (and commit) a user of ``role`` who may see the requests of ``sirets`` (suppliers),
+    as their dépositaire when ``depositary``. Returns ``(login, password)``."""
     from app.extensions import db
     from app.services import accounts
 
@@ -32,7 +32,7 @@ def make_user(app, role: str, email: str | None = None, sirets=(), password: str
     with app.app_context():
         user = accounts.create_user(role, email, first_name, last_name, login=login, password=password)
         for siret in sirets:
-            accounts.grant_siret(user, siret)
+            accounts.grant_siret(user, siret, depositary=depositary)
         db.session.commit()
         return user.login, password
 

@@ -12,7 +12,7 @@ from app import clock
 from app.engine.registry import ServiceContext, call
 from app.extensions import db
 from app.models import EnrolmentRequest, OutboxMail, User
-from app.services import accounts, outbox
+from app.services import accounts, eligibility, outbox
 from browser import Browser
 from conftest import Mailbox
 from journey import DEPOSITARY, REPRESENTATIVE, Journey, Supplier
@@ -422,8 +422,11 @@ def test_users_create_with_a_password(app, client):
 def test_users_create_without_a_password_mails_a_link(app, client, mailbox):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "create", "--role", "supplier", "--email", "editeur@fournisseur-sante.fr",
-                                 "--login", "EDITEUR1", "--siret", "34866299000038", "--siret", "81245367800029"])
+                                 "--login", "EDITEUR1", "--siret", "34866299000038", "--siret", "81245367800029",
+                                 "--depositaire"])
     assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert eligibility.signature_mandate_required("81245367800029", "Editeur@fournisseur-sante.fr")
     assert "identifiant EDITEUR1 (Fournisseur" in result.output
     [link] = re.findall(r"valable 72 heures, envoyé par courriel avec l'identifiant\) : (\S+)", result.output)
     identifiant, password_mail = mailbox.to("editeur@fournisseur-sante.fr")

@@ -12,14 +12,21 @@ def test_demo_requests_cover_every_status_and_the_demo_accounts_log_in(portal):
         assert demo.needed()
         accounts = demo.create()
         assert not demo.needed()
-        statuses = sorted(r.status for r in db.session.scalars(db.select(EnrolmentRequest)))
+        requests = db.session.scalars(db.select(EnrolmentRequest)).all()
+        statuses = sorted(r.status for r in requests)
+        types = {r.enrolment_type for r in requests}
+    assert types == {"INITIAL", "INITIAL ANTICIPE", "COMPLEMENTAIRE"}
     assert statuses == sorted([
-        "En cours", "En cours", "Validée", "En attente de pièce(s) jointe(s) complémentaire(s)",
+        "En cours", "En cours", "En cours", "Validée", "En attente de pièce(s) jointe(s) complémentaire(s)",
         "Validation partielle - En attente de certificat(s)", "Certificat(s) à valider", "Rejetée"])
     supplier = Browser(portal.test_client())
     log_in(supplier, "fournisseur.demo", demo.PASSWORD)
     listing = supplier.get("/espace/demandes")
-    assert len(listing.doc.xpath("//table//tbody/tr")) == 7
+    assert len(listing.doc.xpath("//table//tbody/tr")) == 8
+    wave_1 = Browser(portal.test_client())
+    log_in(wave_1, demo.WAVE_1[0], demo.PASSWORD)
+    menu = wave_1.get("/enrolement/complementaire")
+    assert menu.doc.xpath(f"//form[@id='start-{demo.WAVE_1_SIRET}']")
     agent = Browser(portal.test_client())
     assert log_in(agent, "agent.demo", demo.PASSWORD) == "/gestion/demandes"
     queue = agent.get("/gestion/demandes")

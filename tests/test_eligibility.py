@@ -3,16 +3,18 @@ from app.extensions import db
 from app.models import EnrolmentRequest
 from app.services import eligibility
 from instruction_steps import PENDING_DPI, Agent, Holder, file_request
-from journey import Supplier
+from journey import Journey, Supplier
 
 SIRET = "34866299000038"
 
 
 def test_a_validated_supplier_may_request_advances_and_file_complementary_enrolments(portal, mailbox):
     with portal.app_context():
+        assert eligibility.may_file_complementary(SIRET).allowed  # no wave-2 request yet: the first
+    public_id, supplier = file_request(portal)
+    with portal.app_context():
         assert not eligibility.may_file_complementary(SIRET).allowed
         assert "première demande d'enrôlement" in eligibility.may_file_complementary(SIRET).reason
-    public_id, supplier = file_request(portal)
     Agent(portal).decide(public_id, "valider")
     holder = Holder(portal, mailbox, supplier.holder_email)
     page = holder.browser.get("/espace/compte")
@@ -46,3 +48,16 @@ def test_one_ans_number_is_enrolled_once_unless_rejected(portal, mailbox):
 
 def test_my_account_is_for_suppliers_only(portal, client):
     assert client.get("/espace/compte").status_code == 302  # to /connexion
+
+
+def test_an_initial_enrolment_of_a_number_the_siret_already_filed_goes_back_to_the_search(portal, mailbox):
+    file_request(portal)
+    journey = Journey(portal.test_client())
+    journey.start()
+    journey.until("siret_search")
+    page = journey.next()
+    assert journey.form_key == "referencing_search"
+    assert "fait déjà l'objet de la demande d'enrôlement ENR0001M0" in " ".join(page.alerts())
+    assert page.form().values["ans_number"] == ["JGe2DPI009"]
+    journey.supplier.ans_number = "MSv2VIL014"  # another number of the same SIRET goes on
+    assert journey.until("applicant").status == 200

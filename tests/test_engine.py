@@ -139,8 +139,8 @@ def test_specs_are_stored_once_per_version_and_instances_keep_theirs(ctx):
 
 def test_bpmn_folder_deploys_and_is_current(ctx):
     created = deploy(read_folder(ctx.config["BPMN_FOLDER"]), author="test")
-    assert {v.process_id for v in created} == {"initial_enrolment", "instruction", "supporting_documents",
-                                               "anticipated_finalisation"}
+    assert {v.process_id for v in created} == {"initial_enrolment", "complementary_enrolment", "instruction",
+                                               "supporting_documents", "anticipated_finalisation"}
     assert deploy(read_folder(ctx.config["BPMN_FOLDER"]), author="test") == []
 
 

@@ -395,7 +395,7 @@ def test_supplier_menu(portal, client):
     assert menu["Accueil"] == "/espace"
     assert menu["Gérer mes demandes d'enrôlement"] == "/espace/demandes"
     assert page.texts('//nav[@id="navigation-principale"]//button') == ["Enrôlement"]
-    assert ("Faire une demande complémentaire" in menu) == ("complementary.start" in portal.view_functions)
+    assert menu["Faire une demande complémentaire"] == "/enrolement/complementaire"
     assert "Demandes à instruire" not in menu
     assert page.doc.xpath('//nav[@id="navigation-principale"]//a[@aria-current="page"]')[0].get("href") == "/espace/demandes"
 

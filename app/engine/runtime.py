@@ -117,7 +117,9 @@ class Run:
     # --- life cycle ---
 
     @classmethod
-    def start(cls, process_id: str, request=None) -> "Run":
+    def start(cls, process_id: str, request=None, data: dict | None = None) -> "Run":
+        """A new instance of the current version of ``process_id``, run until it waits; ``data``:
+        what the process knows from the start (e.g. the SIRET a logged-in supplier files for)."""
         version = current_version(process_id)
         if version is None:  # first start: deploy the diagrams shipped in bpmn/
             deploy_folder(current_app.config["BPMN_FOLDER"], author="premier démarrage")
@@ -128,6 +130,8 @@ class Run:
         now = clock.now()
         instance = WorkflowInstance(process_version=version, state_json="{}", created_at=now, updated_at=now)
         run = cls(instance, BpmnWorkflow(spec.spec, spec.subprocess_specs), spec, request)
+        for task in run.workflow.get_tasks(state=TaskState.READY):  # the start event
+            task.set_data(**deepcopy(data or {}))
         run._engine_steps()
         return run
 

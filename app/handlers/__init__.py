@@ -1,3 +1,3 @@
 """Service-task handlers. Importing this package registers them all."""
 from . import enrolment, lookups, mail  # noqa: F401
-from . import accounts  # noqa: F401,E402
+from . import accounts, eligibility  # noqa: F401,E402

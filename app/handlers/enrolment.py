@@ -1,6 +1,7 @@
 """Service tasks of the enrolment: number, type, submission, status, recap PDF."""
 from .. import clock
 from ..models import DOCUMENT_TYPES, STATUSES, TYPES
+from ..models.request import VALIDATIONS
 from ..engine.registry import Param, handler
 from ..services import documents, enrolment, pdf
 
@@ -31,6 +32,8 @@ def set_status(ctx, status):
     previous = ctx.request.status
     ctx.request.status = status
     ctx.request.status_changed_at = ctx.now
+    if status in VALIDATIONS and ctx.request.validated_at is None:
+        ctx.request.validated_at = ctx.now
     enrolment.record(ctx.request, "système", f"Statut : {status}")
     return {"status": status, "previous": previous}
 

@@ -52,6 +52,9 @@ class SupplierAccess(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     siret: Mapped[str] = mapped_column(String(14), index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The account holder acts for this SIRET as its dépositaire (tiers déclarant), not as its legal
+    # representative: their first wave-2 enrolment then carries a signature mandate (eligibility).
+    depositary: Mapped[bool] = mapped_column(Boolean, default=False)
     # The request whose first validation opened the access.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment_request.id", ondelete="SET NULL"))
 

@@ -19,6 +19,9 @@ VALIDATED = "Validée"
 STATUSES = (DRAFT, IN_PROGRESS, PARTIALLY_VALIDATED, AWAITING_DOCUMENTS,
             CERTIFICATES_TO_VALIDATE, REJECTED, VALIDATED)
 
+#: Statuses that record a validation by an agent (set validated_at the first time).
+VALIDATIONS = (PARTIALLY_VALIDATED, VALIDATED)
+
 #: Every enrolment type a diagram may set.
 TYPES = ("INITIAL", "INITIAL ANTICIPE", "COMPLEMENTAIRE", "COMPLEMENTAIRE ANTICIPE")
 
@@ -43,6 +46,8 @@ class EnrolmentRequest(db.Model):
     holder_email: Mapped[str | None] = mapped_column(String(254), index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # First validation by an agent, full or partial (the enrolment rules read it: eligibility).
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by the diagram when a supplier's deposit is late (reminder timer), cleared when it is done.
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The agent who holds the request: only they may decide it (an admin may reassign it).
@@ -70,6 +75,10 @@ class EnrolmentRequest(db.Model):
     def is_anticipated(self) -> bool:
         """Filed while the referencing was not validated (type INITIAL/COMPLEMENTAIRE ANTICIPE)."""
         return (self.enrolment_type or "").endswith("ANTICIPE")
+
+    @property
+    def is_complementary(self) -> bool:
+        return (self.enrolment_type or "").startswith("COMPLEMENTAIRE")
 
     @property
     def is_sons_dpi(self) -> bool:

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..models import AccountToken, LoginAttempt, SupplierAccess, User
 from ..roles import ROLES, SUPPLIER
 from . import outbox
-from .enrolment import account_holder
+from .enrolment import account_holder, holder_is_depositary
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
@@ -135,11 +135,13 @@ def create_user(role: str, email: str, first_name: str = "", last_name: str = ""
     return user
 
 
-def grant_siret(user: User, siret: str, request=None) -> SupplierAccess | None:
-    """Let ``user`` see the requests of ``siret``; None when they already may."""
+def grant_siret(user: User, siret: str, request=None, depositary: bool = False) -> SupplierAccess | None:
+    """Let ``user`` see the requests of ``siret`` (as its dépositaire or its legal representative);
+    None when they already may."""
     if siret in user.siret_list:
         return None
-    access = SupplierAccess(siret=siret, opened_at=clock.now(), request_id=request.id if request else None)
+    access = SupplierAccess(siret=siret, opened_at=clock.now(), request_id=request.id if request else None,
+                            depositary=depositary)
     user.sirets.append(access)
     db.session.flush()
     return access
@@ -249,13 +251,14 @@ def open_access(request) -> Opening:
     if not request.holder_email or not request.siret:
         raise AccountError("la demande n'a pas d'adresse de titulaire de compte ou de SIRET")
     user = find_by_email(request.holder_email)
+    depositary = holder_is_depositary(request.data or {})
     if user is None:
         _, first_name, last_name = account_holder(request.data or {})
         user = create_user(SUPPLIER, request.holder_email, first_name, last_name)
-        grant_siret(user, request.siret, request)
+        grant_siret(user, request.siret, request, depositary)
         send_welcome(user, request)
         return Opening("created", user)
-    if grant_siret(user, request.siret, request) is None:
+    if grant_siret(user, request.siret, request, depositary) is None:
         return Opening("already_open", user)
     _mail("ouverture_acces", user, request, siret=request.siret, number=request.number)
     return Opening("access_opened", user)

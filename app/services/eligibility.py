@@ -1,18 +1,22 @@
-"""The rules between a supplier's wave-2 enrolments (guide chapter 5), in one place: the pages,
-the complementary-enrolment diagram's service tasks and the future funding module all ask here.
+"""The rules between a supplier's wave-2 enrolments (guide chapter 5), in one place: the pages, the
+complementary-enrolment diagram's service tasks (app/handlers/eligibility.py) and the future funding
+module all ask here.
 
 - a first wave-2 enrolment (initial or complementary) validated by an agent — fully or partially —
-  comes before any other; its validation is what opened the supplier's access (accounts.open), so
-  an open access for the SIRET is that proof;
+  comes before any other: while the SIRET has a request filed and none validated yet, no other
+  can be filed (an account known from wave 1, with no wave-2 request yet, files its first one);
 - one ANS number = one enrolment: a number already carried by a request of the same SIRET that is
   not rejected cannot be filed again;
+- a dépositaire gives the legal representative's signature mandate once per wave and per SIRET:
+  with their first wave-2 enrolment (asked at the Demandeur step of an initial one, in the form of
+  a complementary one);
 - funding advances are possible once a request is « Validée » and no anticipated request of the
   SIRET is still waiting to be finalised.
 """
 from dataclasses import dataclass
 
 from ..extensions import db
-from ..models import EnrolmentRequest, SupplierAccess
+from ..models import EnrolmentRequest, SupplierAccess, User
 from ..models.request import CERTIFICATES_TO_VALIDATE, PARTIALLY_VALIDATED, REJECTED, VALIDATED
 
 #: Statuses of an anticipated request validated partially but not finalised yet.
@@ -24,34 +28,59 @@ class Verdict:
     allowed: bool
     reason: str = ""  # why not, in French, for the supplier
 
+    def as_dict(self) -> dict:
+        return {"allowed": self.allowed, "reason": self.reason}
+
 
 def _submitted(siret: str):
     return db.select(EnrolmentRequest).where(EnrolmentRequest.siret == siret,
                                              EnrolmentRequest.number.is_not(None))
 
 
-def first_enrolment_validated(siret: str) -> bool:
-    return db.session.scalar(db.select(db.func.count()).select_from(SupplierAccess)
-                             .where(SupplierAccess.siret == siret)) > 0
+def _open(siret: str):
+    """The submitted requests of ``siret`` that are not rejected."""
+    return _submitted(siret).where(EnrolmentRequest.status != REJECTED)
 
 
 def may_file_complementary(siret: str) -> Verdict:
-    if not first_enrolment_validated(siret):
-        return Verdict(False, "Une demande complémentaire n'est possible qu'après la validation, par un "
-                              "gestionnaire de l'ASP, de votre première demande d'enrôlement de la vague 2 "
-                              "(initiale ou complémentaire). Vous serez informé par courriel de cette validation.")
-    return Verdict(True)
+    if db.session.scalars(_submitted(siret).where(EnrolmentRequest.validated_at.is_not(None))).first():
+        return Verdict(True)
+    waiting = db.session.scalars(_open(siret).order_by(EnrolmentRequest.submitted_at)).first()
+    if waiting is None:  # no wave-2 enrolment yet (an account known from wave 1): this is the first
+        return Verdict(True)
+    return Verdict(False, "Une demande complémentaire n'est possible qu'après la validation, par un "
+                          "gestionnaire de l'ASP, de votre première demande d'enrôlement de la vague 2 "
+                          f"(initiale ou complémentaire) : la demande {waiting.number} est au statut "
+                          f"« {waiting.status} ». Vous serez informé par courriel de sa validation.")
 
 
 def may_file_ans_number(siret: str, ans_number: str) -> Verdict:
-    existing = db.session.scalars(_submitted(siret).where(
-        db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper(),
-        EnrolmentRequest.status != REJECTED)).first()
+    existing = db.session.scalars(_open(siret).where(
+        db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper())).first()
     if existing is not None:
         return Verdict(False, f"Le numéro de référencement {existing.ans_number} fait déjà l'objet de la demande "
                               f"d'enrôlement {existing.number} (statut : {existing.status}). Un numéro ANS ne "
                               "peut être enrôlé qu'une fois ; seule une demande rejetée peut être redéposée.")
     return Verdict(True)
+
+
+def is_depositary(siret: str, email: str) -> bool:
+    """Whether the account of ``email`` acts for ``siret`` as its dépositaire."""
+    return bool(db.session.scalar(
+        db.select(SupplierAccess.depositary).join(User)
+        .where(SupplierAccess.siret == siret, db.func.lower(User.email) == (email or "").strip().lower())))
+
+
+def signature_mandate_required(siret: str, email: str) -> bool:
+    """The « Mandat de délégation de signature du représentant légal » is asked of a dépositaire
+    whose first wave-2 enrolment for ``siret`` this is (even if known from wave 1). A request they
+    filed before that is not rejected carried it (or was an initial one, where it was asked at the
+    Demandeur step)."""
+    if not is_depositary(siret, email):
+        return False
+    earlier = db.session.scalars(_open(siret).where(
+        db.func.lower(EnrolmentRequest.holder_email) == (email or "").strip().lower())).first()
+    return earlier is None
 
 
 def funding_advances_allowed(siret: str) -> Verdict:

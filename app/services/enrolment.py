@@ -12,17 +12,41 @@ from ..models import Counter, EnrolmentRequest, RequestEvent
 from . import documents
 
 INITIAL_PROCESS = "initial_enrolment"
+COMPLEMENTARY_PROCESS = "complementary_enrolment"
+
+#: What a complementary enrolment takes over from the SIRET's latest request (« Personne morale »).
+COMPANY_KEYS = ("company_name", "trade_name", "recipient", "building", "street_number", "street_extension",
+                "street_type", "street_name", "address_complement", "postal_code", "city")
 
 
-def start(process_id: str = INITIAL_PROCESS, actor: str = "") -> EnrolmentRequest:
+def start(process_id: str = INITIAL_PROCESS, actor: str = "", data: dict | None = None,
+          siret: str | None = None) -> EnrolmentRequest:
     """Create a draft request and its workflow instance, run until the first user task."""
     now = clock.now()
-    request = EnrolmentRequest(public_id=str(uuid.uuid4()), created_at=now, updated_at=now, data={})
-    run = Run.start(process_id, request)
+    request = EnrolmentRequest(public_id=str(uuid.uuid4()), created_at=now, updated_at=now, data={}, siret=siret)
+    run = Run.start(process_id, request, data)
     request.instance = run.save()
     db.session.add(request)
     record(request, actor, "Demande commencée")
     return request
+
+
+def latest_submitted(siret: str) -> EnrolmentRequest | None:
+    return db.session.scalars(db.select(EnrolmentRequest).where(
+        EnrolmentRequest.siret == siret, EnrolmentRequest.number.is_not(None))
+        .order_by(EnrolmentRequest.submitted_at.desc(), EnrolmentRequest.id.desc())).first()
+
+
+def start_complementary(user, siret: str, actor: str) -> EnrolmentRequest:
+    """A complementary enrolment filed by the logged-in account holder ``user`` for ``siret``: the
+    company is the one the ASP knows from the SIRET's latest request (if any), the holder is them."""
+    latest = latest_submitted(siret)
+    known = latest.data if latest is not None else {}
+    data = {key: known[key] for key in COMPANY_KEYS if known.get(key)}
+    access = next(a for a in user.sirets if a.siret == siret)
+    data.update(siret=siret, holder={"email": user.email, "first_name": user.first_name,
+                                     "last_name": user.last_name, "depositary": access.depositary})
+    return start(COMPLEMENTARY_PROCESS, actor, data, siret=siret)
 
 
 def record(request: EnrolmentRequest, actor: str, action: str, detail: str = "") -> None:
@@ -31,10 +55,19 @@ def record(request: EnrolmentRequest, actor: str, action: str, detail: str = "")
 
 
 def account_holder(data: dict) -> tuple[str, str, str]:
-    """(email, first name, last name) of the person the account is for: the legal representative,
-    or the dépositaire when the form was filled by a tiers déclarant."""
-    person = "dep" if data.get("is_legal_representative") == "non" else "rep"
+    """(email, first name, last name) of the person the account is for: the logged-in holder who
+    filed a complementary enrolment; in an initial one, the legal representative, or the
+    dépositaire when the form was filled by a tiers déclarant."""
+    holder = data.get("holder")
+    if holder:
+        return holder.get("email"), holder.get("first_name"), holder.get("last_name")
+    person = "dep" if holder_is_depositary(data) else "rep"
     return data.get(f"{person}_email"), data.get(f"{person}_first_name"), data.get(f"{person}_last_name")
+
+
+def holder_is_depositary(data: dict) -> bool:
+    holder = data.get("holder")
+    return bool(holder.get("depositary")) if holder else data.get("is_legal_representative") == "non"
 
 
 def allocate_number(request: EnrolmentRequest) -> str:
@@ -60,7 +93,7 @@ def file_submission(request: EnrolmentRequest, data: dict) -> None:
     request.data = {k: v for k, v in data.items() if not k.startswith("spiff_")}
     request.submitted_at = clock.now()
     request.siret = data.get("siret")
-    request.company_name = data.get("company_name")
+    request.company_name = data.get("company_name") or (data.get("company") or {}).get("name")
     request.holder_email = account_holder(data)[0]
 
 

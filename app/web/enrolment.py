@@ -1,8 +1,11 @@
-"""Starting, quitting and concluding an initial enrolment (the steps are the generic task view)."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+"""Starting, quitting and concluding an enrolment (the steps are the generic task view): the
+initial one, anonymous, and the complementary one, from the supplier's space."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from .. import access
 from ..extensions import db
+from ..services import eligibility
 from ..services import enrolment as enrolments
 
 bp = Blueprint("enrolment", __name__)
@@ -25,10 +28,10 @@ def quit(public_id):
         return render_template("enrolment/quit.html", enrolment=enrolment)
     enrolments.discard(enrolment)
     db.session.commit()
-    access.forget_draft()
+    access.forget_draft(enrolment)
     flash("Votre demande d'enrôlement a été abandonnée : aucune information ni aucun document "
           "n'a été conservé.", "info")
-    return redirect(url_for("public.home"), code=303)
+    return redirect(url_for("supplier.home" if access.role() == access.SUPPLIER else "public.home"), code=303)
 
 
 @bp.get("/demandes/<public_id>/confirmation")
@@ -36,4 +39,32 @@ def after_steps(public_id):
     enrolment = access.load_request(public_id)
     if enrolment.is_draft:
         return redirect(url_for("tasks.step", public_id=public_id))
+    if current_user.is_authenticated:  # shown once: the request is in their space from now on
+        access.forget_draft(enrolment)
     return render_template("enrolment/confirmation.html", enrolment=enrolment)
+
+
+@bp.get("/enrolement/complementaire")
+@access.require(access.SUPPLIER)
+def complementary():
+    """« Faire une demande complémentaire »: for each SIRET of the account, whether the rules allow
+    it now, and why not."""
+    suppliers = [(a.siret, enrolments.latest_submitted(a.siret), eligibility.may_file_complementary(a.siret))
+                 for a in current_user.sirets]
+    return render_template("enrolment/complementary.html", suppliers=suppliers)
+
+
+@bp.post("/enrolement/complementaire")
+@access.require(access.SUPPLIER)
+def start_complementary():
+    siret = request.form.get("siret", "")
+    if siret not in current_user.siret_list:
+        abort(404)
+    verdict = eligibility.may_file_complementary(siret)
+    if not verdict.allowed:
+        flash(verdict.reason, "error")
+        return redirect(url_for(".complementary"), code=303)
+    enrolment = enrolments.start_complementary(current_user, siret, access.current_actor())
+    db.session.commit()
+    access.remember_draft(enrolment)
+    return redirect(url_for("tasks.step", public_id=enrolment.public_id), code=303)

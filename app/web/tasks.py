@@ -35,6 +35,8 @@ def _no_task(enrolment):
 def _request_page(enrolment) -> str:
     """Where the current user follows a request that waits on nobody of their lane."""
     role = access.role()
+    if access.filled_in_this_browser(enrolment):  # just submitted: its confirmation
+        return url_for("enrolment.after_steps", public_id=enrolment.public_id)
     if role == access.SUPPLIER:
         return url_for("supplier.detail", public_id=enrolment.public_id)
     if role in STAFF:
