@@ -51,6 +51,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_web(app)
     register_commands(app)
 
+    import forms
+    from .engine import specs
+    specs.KNOWN_FORMS = set(forms.REGISTRY)  # the diagrams' user tasks must name one of them
+
     from .services.outbox import deliver_after_request
     app.after_request(deliver_after_request)
     return app

@@ -12,11 +12,11 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from .config import ROOT
-from .engine import DeployError, check, deploy, parse, read_folder
+from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .services import enrolment, outbox, referencing, timers
+from .services import enrolment, outbox, processes, referencing, timers
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
 
@@ -27,19 +27,18 @@ drafts_cli = AppGroup("drafts", help="Brouillons de demandes abandonnés.")
 
 
 def _sources(files) -> dict[str, str]:
+    """The files given (over the deployed set, so that a process and its callers go together),
+    or the whole bpmn/ folder."""
     if not files:
         return read_folder(current_app.config["BPMN_FOLDER"])
-    return {Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}
+    return {**processes.deployed_sources(), **{Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}}
 
 
 @bpmn_cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 def bpmn_check(files):
     """Vérifier des fichiers BPMN (par défaut : le dossier bpmn/) sans les déployer."""
-    try:
-        problems = check(parse(_sources(files)))
-    except DeployError as exc:
-        problems = exc.problems
+    problems = processes.check_sources(_sources(files))
     for problem in problems:
         click.echo(f"✗ {problem}", err=True)
     if problems:

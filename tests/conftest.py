@@ -154,3 +154,35 @@ def client(app):
 @pytest.fixture
 def mailbox(smtp_server):
     return smtp_server
+
+
+# --- real browser ---------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def live_url(portal):
+    """The portal served over HTTP on loopback, for a real browser (SQLite only: the server thread
+    and the test share the database file)."""
+    if not portal.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("browser tests run on SQLite")
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, portal, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def chromium(live_url):
+    """A page of Debian's Chromium driven by Playwright (installed by the README test command)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(base_url=live_url, locale="fr-FR")
+        page.set_default_timeout(15000)
+        yield page
+        browser.close()

@@ -105,7 +105,8 @@ def test_every_post_route_requires_the_csrf_token(world, portal):
     posts = sorted({rule.rule for rule in portal.url_map.iter_rules() if "POST" in rule.methods})
     assert len(posts) >= 10, posts
     for rule in posts:
-        url = rule.replace("<public_id>", public_id).replace("<token>", "x" * 43)
+        url = (rule.replace("<public_id>", public_id).replace("<token>", "x" * 43).replace("<process_id>", "instruction")
+               .replace("<int:number>", "1").replace("<file_name>", "instruction.bpmn"))
         for person in ("anonyme", "fournisseur A", "agent"):
             page = people[person].post(url, {"_action": ["none"]}, follow=False)
             assert page.status == 400, (rule, person, page.status)

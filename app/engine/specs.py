@@ -14,7 +14,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.specs.ExclusiveChoice import ExclusiveChoice
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
 from .. import clock
@@ -32,6 +33,10 @@ from ..roles import LANES
 from .scripting import ScriptRejected, compile_checked
 
 REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+
+#: The form keys a user task may name (set by the app from the forms package, which the engine
+#: does not import); None: not checked.
+KNOWN_FORMS: set[str] | None = None
 
 
 class DeployError(Exception):
@@ -101,7 +106,7 @@ def parse(sources: dict[str, str]) -> dict[str, tuple]:
         except etree.XMLSyntaxError as exc:
             problems.append(Problem(filename, None, f"XML invalide : {exc}"))
         except ValidationException as exc:
-            problems.append(Problem(filename, getattr(exc, "id", None), f"Diagramme invalide : {exc}"))
+            problems.append(Problem(filename, getattr(exc, "id", None), f"Schéma BPMN 2.0 non respecté : {exc}"))
     if problems:
         raise DeployError(problems)
     processes = {}
@@ -157,14 +162,53 @@ def check(processes: dict[str, tuple]) -> list[Problem]:
                     problem(f"{what} : {exc}")
             if isinstance(task_spec, UserTask) and task_spec.lane not in LANES:
                 problem(f"la tâche utilisateur doit être dans un couloir connu ({', '.join(LANES)}).")
-            if isinstance(task_spec, UserTask) and not properties(task_spec).get("formKey"):
+            form_key = properties(task_spec).get("formKey") if isinstance(task_spec, UserTask) else None
+            if isinstance(task_spec, UserTask) and not form_key:
                 problem("la tâche utilisateur doit nommer son formulaire (propriété formKey).")
+            elif form_key and KNOWN_FORMS is not None and form_key not in KNOWN_FORMS:
+                problem(f"formulaire inconnu « {form_key} ».")
+            if isinstance(task_spec, ExclusiveChoice) and not _decides_always(task_spec):
+                problem("la passerelle n'a ni flux par défaut ni conditions couvrant tous les cas : "
+                        "une demande pourrait y rester bloquée. Ajoutez un flux par défaut.")
+            duration = _literal_duration(task_spec)
+            if duration is not None:
+                try:
+                    TimerEventDefinition.parse_iso_duration(duration)
+                except Exception:
+                    problem(f"durée « {duration} » invalide : attendu une durée ISO 8601, par exemple P15D.")
             if isinstance(task_spec, ServiceTask):
                 problems.extend(_check_service(process.file, task_spec))
             if isinstance(task_spec, SubWorkflowTask) and task_spec.spec not in subprocess_specs \
                     and task_spec.spec != spec.name:
                 problem(f"l'activité appelle le processus « {task_spec.spec} », introuvable.")
     return problems
+
+
+def _decides_always(gateway) -> bool:
+    """An exclusive gateway always finds a way out: a default flow, a single way out, or two
+    conditions of which one is the negation of the other (``x`` / ``not x``)."""
+    conditions = [c.args[0] for c, _ in gateway.cond_task_specs if c is not None]
+    if gateway.default_task_spec is not None or len(gateway.outputs) <= 1:
+        return True
+    try:
+        trees = [ast.dump(ast.parse(source.strip(), mode="eval").body) for source in conditions]
+        negated = [ast.dump(ast.UnaryOp(ast.Not(), ast.parse(source.strip(), mode="eval").body))
+                   for source in conditions]
+    except SyntaxError:
+        return True  # reported as an expression problem
+    return len(trees) == 2 and (trees[0] == negated[1] or trees[1] == negated[0])
+
+
+def _literal_duration(task_spec) -> str | None:
+    """The duration of a timer written as a literal (an expression is checked when it runs)."""
+    definition = getattr(task_spec, "event_definition", None)
+    if not isinstance(definition, DurationTimerEventDefinition):
+        return None
+    try:
+        value = ast.literal_eval(definition.expression.strip())
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _check_service(file, task_spec) -> list[Problem]:

@@ -2,12 +2,12 @@
 from .account import AccountToken, AuditEntry, LoginAttempt, SupplierAccess, User
 from .document import DOCUMENT_TYPES, Document
 from .mail import OutboxMail
-from .process import ProcessVersion, WorkflowInstance
+from .process import ProcessDraft, ProcessVersion, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
 from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
     "AccountToken", "AuditEntry", "LoginAttempt", "SupplierAccess", "User",
-    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "OutboxMail", "ProcessVersion",
+    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "OutboxMail", "ProcessDraft", "ProcessVersion",
     "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
 ]

@@ -28,6 +28,18 @@ class ProcessVersion(db.Model):
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
+class ProcessDraft(db.Model):
+    """An analyst's work in progress on one BPMN file of the deployed set, not deployed yet."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(200), unique=True)
+    xml: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class WorkflowInstance(db.Model):
     """The SpiffWorkflow state of one running process (without its spec), optimistically locked."""
 

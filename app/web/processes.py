@@ -1,0 +1,134 @@
+"""« Processus »: the analysts' studio. The versions page, and for each deployed BPMN file an
+editor (bpmn-js) whose buttons call the JSON actions below: save a draft, « Vérifier »,
+« Comparer », « Déployer »; « Revenir à la version N » from the versions page."""
+from dataclasses import asdict
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+
+import forms
+
+from .. import access
+from ..engine.registry import HANDLERS
+from ..extensions import db
+from ..models import STATUSES
+from ..roles import ADMIN, ANALYST, LANES
+from ..services import processes
+
+bp = Blueprint("processes", __name__, url_prefix="/processus")
+
+STUDIO = (ANALYST, ADMIN)
+
+
+#: The editor's actions, answered in JSON.
+ACTIONS = ("processes.save", "processes.verify", "processes.compare", "processes.deploy")
+
+
+@bp.errorhandler(processes.StudioError)
+def _refused(error):
+    if request.endpoint in ACTIONS:
+        return jsonify(error=str(error)), 422
+    flash(str(error), "error")
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.get("")
+@access.require(*STUDIO)
+def index():
+    drafts = {name for name in processes.deployed_sources() if processes.draft(name)}
+    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts)
+
+
+@bp.post("/<process_id>/versions/<int:number>/retour")
+@access.require(*STUDIO)
+def rollback(process_id, number):
+    created = processes.rollback(process_id, number, access.current_actor(), request.form.get("comment", "").strip())
+    db.session.commit()
+    flash("Version(s) déployée(s) : " + ", ".join(f"{v.process_id} v{v.version}" for v in created)
+          + ". Les nouvelles demandes suivent cette version ; les demandes en cours gardent la leur.", "success")
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.get("/fichiers/<file_name>")
+@access.require(*STUDIO)
+def studio(file_name):
+    xml, found = processes.source(file_name)
+    return render_template("processes/studio.html", file_name=file_name, draft=found,
+                           process_ids=processes.process_ids(xml))
+
+
+@bp.get("/fichiers/<file_name>/xml")
+@access.require(*STUDIO)
+def source(file_name):
+    xml, found = processes.source(file_name)
+    return jsonify(xml=xml, draft=found is not None)
+
+
+@bp.get("/catalogue")
+@access.require(*STUDIO)
+def catalogue():
+    """What the properties panel offers: forms, handlers and their parameters, lanes, statuses."""
+    return jsonify(
+        forms=sorted(forms.REGISTRY),
+        handlers=[{"name": h.name, "label": h.label,
+                   "params": [{"name": p.name, "label": p.label, "required": p.required,
+                               "choices": list(p.choices or ())} for p in h.params]}
+                  for h in sorted(HANDLERS.values(), key=lambda h: h.name)],
+        lanes=list(LANES), statuses=list(STATUSES))
+
+
+def _posted_draft(file_name):
+    """Save the XML posted with the action (the editor's current state), if any."""
+    xml = request.form.get("xml")
+    if xml:
+        processes.save_draft(file_name, xml, access.current_actor())
+
+
+@bp.post("/fichiers/<file_name>/brouillon")
+@access.require(*STUDIO)
+def save(file_name):
+    _posted_draft(file_name)
+    db.session.commit()
+    return jsonify(saved=True)
+
+
+@bp.post("/fichiers/<file_name>/verifier")
+@access.require(*STUDIO)
+def verify(file_name):
+    _posted_draft(file_name)
+    db.session.commit()
+    problems = processes.check_draft(file_name)
+    return jsonify(ok=not problems, problems=[asdict(p) for p in problems])
+
+
+@bp.post("/fichiers/<file_name>/comparer")
+@access.require(*STUDIO)
+def compare(file_name):
+    _posted_draft(file_name)
+    db.session.commit()
+    return jsonify(changes=[asdict(c) for c in processes.compare_draft(file_name)],
+                   impact=processes.impact(file_name))
+
+
+@bp.post("/fichiers/<file_name>/deployer")
+@access.require(*STUDIO)
+def deploy(file_name):
+    _posted_draft(file_name)
+    db.session.commit()
+    problems = processes.check_draft(file_name)
+    if problems:
+        return jsonify(ok=False, problems=[asdict(p) for p in problems]), 422
+    comment = request.form.get("comment", "").strip()
+    if not comment:
+        raise processes.StudioError("Indiquez un commentaire de version : ce qui change et pourquoi.")
+    created = processes.deploy_draft(file_name, access.current_actor(), comment)
+    db.session.commit()
+    return jsonify(ok=True, versions=[{"process_id": v.process_id, "version": v.version} for v in created])
+
+
+@bp.post("/fichiers/<file_name>/abandonner")
+@access.require(*STUDIO)
+def discard(file_name):
+    processes.discard_draft(file_name)
+    db.session.commit()
+    flash(f"Le brouillon de « {file_name} » a été abandonné.", "info")
+    return redirect(url_for(".index"), code=303)

@@ -1,0 +1,204 @@
+"""« Processus »: an analyst checks, compares, deploys and rolls back the diagrams over HTTP (the
+studio page's buttons call these actions; tests/test_studio_browser.py drives the page itself)."""
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.models import EnrolmentRequest, ProcessVersion
+from app.services import processes
+from browser import Browser
+from instruction_steps import Agent, file_request
+from journey import Supplier
+from people import log_in, make_user
+
+BPMN = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+def source(name: str) -> str:
+    return (BPMN / name).read_text(encoding="utf-8")
+
+
+class Analyst:
+    def __init__(self, app, role="analyst"):
+        self.app = app
+        self.browser = Browser(app.test_client())
+        log_in(self.browser, *make_user(app, role))
+        self.index = self.browser.get("/processus")
+        assert self.index.status == 200, self.index.status
+
+    @property
+    def token(self) -> str:
+        return self.index.doc.xpath("//input[@name='csrf_token']/@value")[0]
+
+    def post(self, path: str, **fields):
+        data = {"csrf_token": [self.token], **{k: [v] for k, v in fields.items()}}
+        return self.browser.client.post(path, data=data)
+
+    def action(self, file_name: str, action: str, **fields):
+        response = self.post(f"/processus/fichiers/{file_name}/{action}", **fields)
+        return response.status_code, response.get_json()
+
+
+@pytest.fixture
+def analyst(portal):
+    with portal.app_context():  # the diagrams of bpmn/, as on first start
+        from app.engine import deploy_folder
+        deploy_folder(portal.config["BPMN_FOLDER"], author="premier démarrage")
+        db.session.commit()
+    return Analyst(portal)
+
+
+# --- « Vérifier »: one broken diagram per rule, the French message, the element to highlight ----
+
+BROKEN = [
+    ("schema", "initial_enrolment.bpmn",
+     '<bpmn:sequenceFlow id="flow_vat_done" sourceRef="vat_regime" targetRef="confirmation" />',
+     '<bpmn:sequenceFlow id="flow_vat_done" sourceRef="vat_regime" targetRef="confirmation" mauvais="1" />',
+     None, "Schéma BPMN 2.0 non respecté"),
+    ("parse", "initial_enrolment.bpmn",
+     'targetRef="confirmation" />', 'targetRef="confirmation_perdue" />', None, "Diagramme invalide"),
+    ("form", "initial_enrolment.bpmn", 'value="siret_search"', 'value="formulaire_perdu"',
+     "siret_search", "formulaire inconnu « formulaire_perdu »"),
+    ("lane", "initial_enrolment.bpmn", 'name="Fournisseur"', 'name="Prestataire"',
+     "ans_search", "la tâche utilisateur doit être dans un couloir connu"),
+    ("handler", "initial_enrolment.bpmn", 'id="bank.lookup"', 'id="bank.verifier"',
+     "lookup_bank", "service inconnu « bank.verifier »"),
+    ("parameter", "initial_enrolment.bpmn", '<spiffworkflow:parameter id="bic" type="str" value="bic" />', "",
+     "lookup_bank", "paramètre obligatoire « bic » absent"),
+    ("status", "initial_enrolment.bpmn", "value=\"'En cours'\"", "value=\"'Presque finie'\"",
+     "status_in_progress", "valeur « Presque finie » inconnue pour « status »"),
+    ("expression", "initial_enrolment.bpmn", ">bank['valid']<", ">bank['valid'].__class__<",
+     "bank_valid", "Expression refusée"),
+    ("gateway", "initial_enrolment.bpmn",
+     (' default="flow_bank_invalid"', 'targetRef="bank_details" name="Incohérents" />'),
+     ("", 'targetRef="bank_details" name="Incohérents"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" '
+          'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">bank.get(\'error\') == \'iban\'</bpmn:conditionExpression>'
+          '</bpmn:sequenceFlow>'),
+     "bank_valid", "ni flux par défaut ni conditions couvrant tous les cas"),
+    ("call activity", "anticipated_finalisation.bpmn", 'calledElement="supporting_documents"',
+     'calledElement="pieces_introuvables"', None, "pieces_introuvables"),
+    ("timer", "supporting_documents.bpmn", '"P15D"', '"P15X"',
+     "reminder_due", "durée « P15X » invalide"),
+]
+
+
+@pytest.mark.parametrize("rule, file_name, before, after, element, message", BROKEN, ids=[b[0] for b in BROKEN])
+def test_check_names_each_broken_rule_in_french(analyst, rule, file_name, before, after, element, message):
+    xml = source(file_name)
+    for old, new in zip(*((before, after) if isinstance(before, tuple) else ((before,), (after,)))):
+        assert old in xml
+        xml = xml.replace(old, new, 1)
+    status, answer = analyst.action(file_name, "verifier", xml=xml)
+    assert status == 200 and answer["ok"] is False, answer
+    found = [p for p in answer["problems"] if message in p["message"]]
+    assert found, answer["problems"]
+    if element:
+        assert element in {p["element"] for p in found}
+    status, answer = analyst.action(file_name, "deployer", comment="essai")
+    assert status == 422 and not answer["ok"]  # never deployable
+
+
+def test_a_diagram_escaping_the_script_restrictions_cannot_be_deployed(analyst):
+    xml = source("initial_enrolment.bpmn").replace(
+        ">bank['valid']<", ">[c for c in ().__class__.__base__.__subclasses__()]<", 1)
+    status, answer = analyst.action("initial_enrolment.bpmn", "deployer", xml=xml, comment="évasion")
+    assert status == 422 and any("Expression refusée" in p["message"] for p in answer["problems"])
+    with analyst.app.app_context():
+        assert db.session.scalar(db.select(db.func.max(ProcessVersion.version))) == 1
+
+
+def test_the_bpmn_folder_passes_the_check(analyst):
+    status, answer = analyst.action("initial_enrolment.bpmn", "verifier", xml=source("initial_enrolment.bpmn"))
+    assert (status, answer) == (200, {"ok": True, "problems": []})
+
+
+# --- « Comparer », « Déployer », « Revenir à la version N » ----------------------------------------
+
+RENAMED = source("instruction.bpmn").replace('name="Instruire la demande"', 'name="Examiner la demande"', 1)
+
+
+def decision_heading(agent, public_id) -> str:
+    return agent.decision_form(public_id).texts("//form[@data-form-key='instruction_decision']//h2")[0]
+
+
+def test_deploy_keeps_running_requests_on_their_version_and_rollback_restores(analyst):
+    app = analyst.app
+    old_id, _ = file_request(app)  # started on version 1, waits in « review »
+
+    status, answer = analyst.action("instruction.bpmn", "comparer", xml=RENAMED)
+    assert status == 200
+    assert answer["changes"] == [{"element_id": "review", "kind": "Tâche utilisateur",
+                                  "name": "Examiner la demande", "what": "modifié"}]
+    assert answer["impact"] == {"requests": 1, "elements": [
+        {"element_id": "review", "name": "Examiner la demande", "what": "modifié", "requests": 1}]}
+
+    status, answer = analyst.action("instruction.bpmn", "deployer", comment="")
+    assert status == 422 and "commentaire" in answer["error"]
+    status, answer = analyst.action("instruction.bpmn", "deployer", comment="Libellé de l'étape d'instruction")
+    assert status == 200 and answer["ok"], answer
+    deployed = {(v["process_id"], v["version"]) for v in answer["versions"]}
+    assert {("instruction", 2), ("initial_enrolment", 2), ("complementary_enrolment", 2)} <= deployed
+
+    new_id, _ = file_request(app, Supplier(ans_number="MSv2VIL014"))
+    agent = Agent(app)
+    assert decision_heading(agent, old_id) == "Instruire la demande"   # finishes on version 1
+    assert decision_heading(agent, new_id) == "Examiner la demande"    # follows version 2
+    agent.decide(old_id, "valider")
+    with app.app_context():
+        old = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == old_id))
+        assert old.status == "Validée" and old.instance.process_version.version == 1
+
+    page = analyst.browser.get("/processus")
+    row = page.texts("//tr[@id='version-instruction-2']")[0]
+    assert "Libellé de l'étape d'instruction" in row and "En service" in row
+    assert "brouillon" not in page.texts("//section[@id='process-instruction']")[0]
+    assert page.texts("//tr[@id='version-initial_enrolment-2']//td")[5] == "1"  # the new request runs on it
+
+    form = page.form("rollback-instruction-1")
+    page = form.fill(comment="Retour au libellé du guide").submit("Revenir à la version 1")
+    assert "instruction v3" in " ".join(page.alerts())
+    assert "Retour à la version 1 : Retour au libellé du guide" in page.texts("//tr[@id='version-instruction-3']")[0]
+    newest, _ = file_request(app, Supplier(ans_number="OFf2PHA003"))
+    assert decision_heading(agent, newest) == "Instruire la demande"
+
+
+def test_a_draft_is_kept_until_deployed_or_discarded(analyst):
+    status, _ = analyst.action("instruction.bpmn", "brouillon", xml=RENAMED)
+    assert status == 200
+    page = analyst.browser.get("/processus")
+    assert "brouillon en cours" in page.texts("//section[@id='process-instruction']")[0]
+    answer = analyst.browser.client.get("/processus/fichiers/instruction.bpmn/xml").get_json()
+    assert answer["draft"] and "Examiner la demande" in answer["xml"]
+    status, answer = analyst.action("instruction.bpmn", "brouillon", xml="<pas du xml")
+    assert status == 422 and "XML valide" in answer["error"]
+    page = Browser(analyst.browser.client).get("/processus")
+    analyst.post("/processus/fichiers/instruction.bpmn/abandonner")
+    answer = analyst.browser.client.get("/processus/fichiers/instruction.bpmn/xml").get_json()
+    assert not answer["draft"] and "Examiner la demande" not in answer["xml"]
+
+
+def test_the_studio_is_for_analysts_and_admins(portal, analyst):
+    assert portal.test_client().get("/processus").status_code == 302
+    agent = Agent(portal)
+    assert agent.browser.get("/processus").status == 404
+    assert agent.browser.get("/processus/fichiers/instruction.bpmn").status == 404
+    Analyst(portal, role="admin")
+    page = analyst.browser.get("/processus/fichiers/instruction.bpmn")
+    assert page.status == 200 and page.doc.xpath("//*[@id='studio-canvas']")
+    catalogue = analyst.browser.client.get("/processus/catalogue").get_json()
+    assert "vat_regime" in catalogue["forms"] and "Validée" in catalogue["statuses"]
+    status = next(h for h in catalogue["handlers"] if h["name"] == "enrolment.set_status")
+    assert status["params"][0]["name"] == "status" and "En cours" in status["params"][0]["choices"]
+
+
+def test_cli_deploys_one_file_with_the_rest_of_the_deployed_set(analyst, tmp_path):
+    edited = tmp_path / "instruction.bpmn"
+    edited.write_text(RENAMED, encoding="utf-8")
+    runner = analyst.app.test_cli_runner()
+    result = runner.invoke(args=["bpmn", "check", str(edited)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["bpmn", "deploy", str(edited), "--comment", "depuis git"])
+    assert result.exit_code == 0 and "instruction version 2 déployée" in result.output
+    with analyst.app.app_context():
+        assert "Examiner la demande" in processes.deployed_sources()["instruction.bpmn"]
