@@ -1,5 +1,6 @@
 """« Terminer » is safe: a double click, two concurrent submits or a failing service task never
-give two numbers, two mails or a half-saved request."""
+give two numbers or two mails; a failing service task keeps what ran before it (an incident) until
+it is retried."""
 import threading
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from app.handlers import enrolment as enrolment_handlers
 from app.models import Counter, Document, EnrolmentRequest, OutboxMail
+from instruction_steps import Agent
 from journey import Journey
 
 
@@ -81,29 +83,36 @@ def test_two_concurrent_submits_of_the_same_step(portal, ready_to_finish, mailbo
     assert files_on_disk(portal) == result["documents"]   # the loser's PDF did not stay on disk
 
 
-def test_a_failing_service_task_leaves_no_trace(portal, ready_to_finish, mailbox, monkeypatch):
+def test_a_failing_service_task_keeps_the_request_until_it_is_retried(portal, ready_to_finish, mailbox, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("WeasyPrint en panne")
 
     monkeypatch.setattr(enrolment_handlers.pdf, "render_pdf", broken)
     before = state(portal)
-    page = ready_to_finish.fill().submit("Terminer")
-    assert page.status == 500
-    assert "Une erreur technique est survenue : cette étape n'a pas été enregistrée." in page.content
+    form = ready_to_finish.fill()
+    page = form.submit("Terminer")
+    assert page.status == 503
+    assert "Un incident technique empêche pour le moment la suite du traitement de votre demande." in page.content
     assert "WeasyPrint" not in page.text and "Traceback" not in page.text
-    # The user's input is still on the page, and the step is still the confirmation.
-    assert page.doc.xpath('//input[@name="accept_cgu"]/@checked')
-    ready_to_finish.page = page
-    assert ready_to_finish.form_key == "confirmation"
-    # Nothing was saved: no number, no status change, no mail, no PDF.
-    assert state(portal) == before | {"numbers": [None], "statuses": ["Brouillon"]}
+    # What ran before the failed task is kept (the number, the status); the PDF and the mail wait.
+    assert state(portal) == before | {"numbers": ["ENR0001M0"], "statuses": ["En cours"], "counter": 1}
     assert before["counter"] == 0 and before["mails"] == 0 and before["recaps"] == 0
     assert mailbox.messages == []
     assert files_on_disk(portal) == before["documents"]
+    # A second « Terminer » changes nothing.
+    again = form.submit("Terminer")
+    assert again.status == 503 and state(portal)["counter"] == 1
 
-    # Once the cause is gone, the same step goes through and gets the first number.
+    # Once the cause is gone, an admin's « Relancer » generates the PDF and sends the mail.
     monkeypatch.undo()
-    ready_to_finish.next("Terminer")
-    assert ready_to_finish.page.h1 == "Confirmation"
-    assert state(portal)["numbers"] == ["ENR0001M0"]
+    admin = Agent(portal, "admin")
+    page = admin.browser.get("/gestion/incidents").form_with("Relancer").submit("Relancer")
+    assert "Le traitement de la demande (ENR0001M0) a repris" in " ".join(page.alerts())
+    assert state(portal) | {"documents": None} == {
+        "numbers": ["ENR0001M0"], "statuses": ["En cours"], "counter": 1, "mails": 1, "recaps": 1,
+        "documents": None}
     assert len(mailbox.messages) == 1
+    assert files_on_disk(portal) == state(portal)["documents"]
+    # The supplier's page now shows the confirmation of their request.
+    page = ready_to_finish.browser.get(form.page.url)
+    assert page.h1 == "Confirmation" and "ENR0001M0" in page.content

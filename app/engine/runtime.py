@@ -1,4 +1,5 @@
-"""Running instances: start, load, save, complete a user task, go back a step, fire timers.
+"""Running instances: start, load, save, complete a user task, go back a step, fire timers, retry
+a failed task.
 
 A ``Run`` wraps one workflow instance for the duration of one HTTP request or worker step. It never
 commits: the caller owns the transaction, so that workflow state, projections, history and outbox
@@ -23,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
 from . import registry as handlers
+from ..extensions import db
 from ..models import WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .specs import ProcessSpec, Step, current_version, deploy_folder, load_spec, properties
@@ -61,11 +63,19 @@ _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 
 
 class EngineFailure(Exception):
-    """A task of the diagram failed while the engine ran (handler error, script error...)."""
+    """A task of the diagram failed while the engine ran (handler error, script error...).
 
-    def __init__(self, task_name: str | None, original: BaseException):
+    The workflow keeps everything that ran before, with the failed task in error: the caller may
+    save it as it is and ``Run.retry`` it once the cause is fixed. ``task_name``: the task's BPMN id
+    (None when no task is to blame), ``label``: its name, ``handler``: what a service task calls.
+    """
+
+    def __init__(self, task_name: str | None, original: BaseException, label: str | None = None,
+                 handler: str | None = None):
         super().__init__(f"{task_name or 'moteur'} : {original!r}")
         self.task_name = task_name
+        self.label = label or task_name or "Moteur de processus"
+        self.handler = handler
         self.original = original
 
 
@@ -83,7 +93,11 @@ class _ScriptEngine(PythonScriptEngine):
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         ctx = handlers.ServiceContext(request=self._run.request, task_name=task.task_spec.bpmn_id,
                                       now=clock.now(), data=task.data)
-        return json.dumps(handlers.call(operation_name, ctx, params))
+        # A failing handler leaves none of its own writes (and, on PostgreSQL, a usable transaction):
+        # what the tasks before it did stays, to be saved with the failed task.
+        with db.session.begin_nested():
+            result = handlers.call(operation_name, ctx, params)
+        return json.dumps(result)
 
 
 @dataclass
@@ -223,17 +237,31 @@ class Run:
 
     # --- engine ---
 
+    def _failed_task(self):
+        return next(iter(self.workflow.get_tasks(state=TaskState.ERROR)), None)
+
     def _engine_steps(self) -> None:
         try:
             self.workflow.do_engine_steps()
         except Exception as exc:
-            failed = next(iter(self.workflow.get_tasks(state=TaskState.ERROR)), None)
-            name = failed.task_spec.bpmn_id if failed is not None else None
             original = exc
             # SpiffWorkflow wraps the real exception (as the context of its own): keep the real one.
             while isinstance(original, SpiffWorkflowException) and (original.__cause__ or original.__context__):
                 original = original.__cause__ or original.__context__
-            raise EngineFailure(name, original) from exc
+            failed = self._failed_task()
+            if failed is None:
+                raise EngineFailure(None, original) from exc
+            spec = failed.task_spec
+            raise EngineFailure(spec.bpmn_id, original, label=spec.bpmn_name,
+                                handler=getattr(spec, "operation_name", None)) from exc
+
+    def retry(self) -> None:
+        """Run the failed task again (its cause fixed), then the engine until it waits; raises
+        EngineFailure when it fails again. Resetting the task gives it its parent's data again,
+        i.e. what it had when it first ran."""
+        while (failed := self._failed_task()) is not None:
+            self.workflow.reset_from_task_id(failed.id)
+        self._engine_steps()
 
     def fire_timers(self) -> None:
         self.workflow.refresh_timers()

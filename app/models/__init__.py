@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 from .account import AccountToken, AuditEntry, LoginAttempt, SupplierAccess, User
 from .document import DOCUMENT_TYPES, Document
+from .incident import Incident
 from .mail import OutboxMail
 from .process import ProcessDraft, ProcessVersion, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
@@ -8,6 +9,6 @@ from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
     "AccountToken", "AuditEntry", "LoginAttempt", "SupplierAccess", "User",
-    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "OutboxMail", "ProcessDraft", "ProcessVersion",
+    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "ProcessDraft", "ProcessVersion",
     "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
 ]

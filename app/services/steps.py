@@ -2,10 +2,10 @@
 
 The uploaded files are checked and kept first (a valid file is never lost because another field is
 wrong). Then the form is validated, the task completed, the engine run and the state saved inside a
-savepoint: if anything fails there, the step leaves no trace (no number, no mail, no state change)
-and the user is told, with what they typed still on the page.
+savepoint: a stale or concurrent submission leaves no trace. When a task of the diagram fails
+(a look-up service down, a handler error), what ran before it is kept and saved with the failed
+task, an incident is opened (``incidents``) and the user is told that the processing is held up.
 """
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -13,14 +13,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import clock
 from ..engine import EngineFailure, Run, TaskNotReady
 from ..extensions import db
-from . import audit
-
-log = logging.getLogger(__name__)
+from . import audit, incidents
 
 STALE = ("Cette étape a déjà été enregistrée, par exemple depuis un autre onglet ou par un double clic. "
          "La page affiche maintenant l'étape où en est votre demande.")
-FAILED = ("Une erreur technique est survenue : cette étape n'a pas été enregistrée. "
-          "Vos informations sont conservées ci-dessous ; veuillez réessayer dans quelques instants.")
 INVALID = "Le formulaire contient des erreurs : corrigez les champs signalés puis validez de nouveau."
 
 
@@ -53,22 +49,24 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
     if not form.validate():
         db.session.commit()  # keep the files that were accepted
         return Outcome(422, message=INVALID)
+    failure = None
     try:
         with db.session.begin_nested():
-            run.complete(task.id, lane, form.task_data())
+            try:
+                run.complete(task.id, lane, form.task_data())
+            except EngineFailure as failed:  # keep the completed task and what ran up to the failure
+                failure = failed
             audited = form.audit()
             if audited:
                 audit.record(audited[0], request, reason=audited[1])
             _touch(request, run)
+            if failure is not None:
+                incidents.record(request, failure, actor)
     except (StaleDataError, TaskNotReady):
         db.session.rollback()
         return Outcome(409, message=STALE, stale=True)
-    except EngineFailure as failure:
-        log.exception("step %s of request %s failed in %s", task.bpmn_id, request.public_id, failure.task_name)
-        db.session.commit()  # the step is rolled back; the accepted files are kept
-        return Outcome(500, message=FAILED)
     db.session.commit()
-    return Outcome(303, done=True)
+    return Outcome(303, done=True)  # with an incident, the step page now says that the request waits
 
 
 def _touch(request, run: Run) -> None:

@@ -10,7 +10,7 @@ import forms
 from .. import access
 from ..engine import Run
 from ..roles import STAFF
-from ..services import steps
+from ..services import incidents, steps
 
 bp = Blueprint("tasks", __name__)
 
@@ -55,6 +55,8 @@ def _render(enrolment, task, form, status=200, message=None, success=False):
 @bp.route("/demandes/<public_id>/etape", methods=["GET", "POST"])
 def step(public_id):
     enrolment = access.load_request(public_id)
+    if incidents.open_for(enrolment) is not None:  # nothing moves until the failed task is retried
+        return render_template("incidents/held.html", enrolment=enrolment), 503
     lane = access.current_lane()
     run = Run.load(enrolment.instance, enrolment)
     task = run.ready_task(lane) if lane else None

@@ -1,0 +1,37 @@
+"""Where a request stands, for the request pages: its diagrams with the path done and the current
+position (``engine.position``), and one plain-French line saying whose turn it is and since when."""
+from .. import clock
+from ..engine import Run
+from ..engine.position import Position, position
+from ..roles import AGENT, LANE_OF_ROLE, SUPPLIER
+
+SUPPLIER_LANE = LANE_OF_ROLE[SUPPLIER]
+AGENT_LANE = LANE_OF_ROLE[AGENT]
+
+
+def of(request) -> Position:
+    return position(Run.load(request.instance, request))
+
+
+def _when(moment) -> str:
+    return clock.local(moment).strftime("%d/%m/%Y à %H:%M")
+
+
+def turn_line(request, where: Position, for_staff: bool = False) -> str | None:
+    """« C'est à vous d'agir depuis le … » and the like, addressed to the supplier (or, with
+    ``for_staff``, to the agency's staff); None while nobody is to act (the system works)."""
+    if where.completed:
+        decided = f" le {_when(request.status_changed_at)}" if request.status_changed_at else ""
+        return (f"Demande instruite : {request.status.lower()}{decided}." if for_staff
+                else f"Votre demande est instruite : {request.status.lower()}{decided}.")
+    turn = where.turn
+    if turn is None:
+        return None
+    since = _when(turn.since)
+    if turn.lane == SUPPLIER_LANE:
+        return (f"Au tour du fournisseur depuis le {since} : {turn.task}." if for_staff
+                else f"C'est à vous d'agir depuis le {since} : {turn.task}.")
+    if turn.lane == AGENT_LANE:
+        return (f"Au tour d'un gestionnaire de l'ASP depuis le {since} : {turn.task}." if for_staff
+                else f"Votre demande est entre les mains d'un gestionnaire de l'ASP depuis le {since}.")
+    return None
