@@ -224,10 +224,10 @@ def rollback(process_id: str, number: int, author: str, comment: str = "") -> li
     return created
 
 
-def impact(file_name: str) -> dict:
-    """How many running requests wait in an element that the draft removes or changes (they keep
-    their version: this tells the analyst what the old version will still carry)."""
-    touched = {c.element_id: c for c in compare_draft(file_name) if c.what != "ajouté"}
+def impact(file_name: str, changes: list[Change]) -> dict:
+    """How many running requests wait in an element that the draft removes or changes (``changes``:
+    compare_draft's); they keep their version: this tells the analyst what the old one still carries."""
+    touched = {c.element_id: c for c in changes if c.what != "ajouté"}
     defined = set(process_ids(_deployed_file(file_name)))
     counts: dict[str, int] = {}
     requests = 0

@@ -77,17 +77,17 @@ def catalogue():
 
 
 def _posted_draft(file_name):
-    """Save the XML posted with the action (the editor's current state), if any."""
+    """Save (and commit) the XML posted with the action (the editor's current state), if any."""
     xml = request.form.get("xml")
     if xml:
         processes.save_draft(file_name, xml, access.current_actor())
+        db.session.commit()
 
 
 @bp.post("/fichiers/<file_name>/brouillon")
 @access.require(*STUDIO)
 def save(file_name):
     _posted_draft(file_name)
-    db.session.commit()
     return jsonify(saved=True)
 
 
@@ -95,7 +95,6 @@ def save(file_name):
 @access.require(*STUDIO)
 def verify(file_name):
     _posted_draft(file_name)
-    db.session.commit()
     problems = processes.check_draft(file_name)
     return jsonify(ok=not problems, problems=[asdict(p) for p in problems])
 
@@ -104,16 +103,14 @@ def verify(file_name):
 @access.require(*STUDIO)
 def compare(file_name):
     _posted_draft(file_name)
-    db.session.commit()
-    return jsonify(changes=[asdict(c) for c in processes.compare_draft(file_name)],
-                   impact=processes.impact(file_name))
+    changes = processes.compare_draft(file_name)
+    return jsonify(changes=[asdict(c) for c in changes], impact=processes.impact(file_name, changes))
 
 
 @bp.post("/fichiers/<file_name>/deployer")
 @access.require(*STUDIO)
 def deploy(file_name):
     _posted_draft(file_name)
-    db.session.commit()
     problems = processes.check_draft(file_name)
     if problems:
         return jsonify(ok=False, problems=[asdict(p) for p in problems]), 422
