@@ -37,6 +37,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.from_environment(app.instance_path))
     app.config.update(overrides or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # served by a WSGI server: production rules
+        config.check_mail_transport(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.ROOT / "migrations"))

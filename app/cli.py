@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from .config import ROOT
+from .config import ROOT, check_mail_transport
 from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
@@ -109,8 +109,15 @@ def work_once() -> dict:
 @click.option("--interval", default=10.0, show_default=True, help="Secondes entre deux passes.")
 def worker(once, interval):
     """Déclencher les minuteries échues, purger les brouillons expirés, envoyer les courriels."""
+    try:
+        check_mail_transport(current_app.config)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     while True:
-        done = work_once()
+        try:
+            done = work_once()
+        finally:
+            db.session.remove()  # no transaction nor connection held while the worker sleeps
         if once:
             click.echo(", ".join(f"{k} : {v}" for k, v in done.items()))
             return
@@ -167,7 +174,11 @@ def portal(host, port):
     if demo.needed():
         click.echo("Création des données de démonstration (comptes et demandes dans chaque statut)…")
         demo.create()
+    # Nothing of the set-up may stay open while the server runs: on SQLite, an open transaction
+    # holds the write lock, and every page and the worker would wait for it.
+    db.session.remove()
     app = current_app._get_current_object()
+    app.config["DEV_MAILBOX"] = True  # development: the captured mailbox, for this machine only
 
     def loop():
         while True:

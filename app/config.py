@@ -47,8 +47,13 @@ def from_environment(instance_path: str) -> dict:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "documents")),
         "BPMN_FOLDER": os.environ.get("BPMN_FOLDER", str(ROOT / "bpmn")),
         "ASSETS_FOLDER": os.environ.get("ASSETS_FOLDER", str(ROOT / "node_modules")),
-        # Mail: captured in the database unless a real SMTP server is configured.
-        "MAIL_CAPTURE": not mail_server,
+        # Mail: captured in the database unless a real SMTP server is configured. Capture without
+        # MAIL_SERVER is for development; a server that runs it must be told so (MAIL_CAPTURE=1),
+        # see ``check_mail_transport``.
+        "MAIL_CAPTURE": _bool("MAIL_CAPTURE", not mail_server),
+        "MAIL_CAPTURE_CONFIRMED": _bool("MAIL_CAPTURE", False),
+        # The captured mailbox (/dev/courriels): only under the ``portal`` command, which sets it.
+        "DEV_MAILBOX": False,
         "MAIL_SERVER": mail_server or "localhost",
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
@@ -86,3 +91,16 @@ def from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,  # use WTForms' own French messages (Meta.locales)
     }
+
+
+CAPTURE_REFUSED = (
+    "Aucun serveur SMTP n'est configuré (MAIL_SERVER) : les courriels seraient conservés dans la base "
+    "au lieu d'être envoyés, et personne ne recevrait ses liens de mot de passe ni ses notifications. "
+    "Définissez MAIL_SERVER (et MAIL_PORT, MAIL_USERNAME…) pour la production, ou MAIL_CAPTURE=1 pour "
+    "démarrer sciemment sans envoi (recette). En développement, utilisez la commande « flask --app wsgi portal ».")
+
+
+def check_mail_transport(config) -> None:
+    """A server or worker that would capture mails without being told to refuses to start."""
+    if config["MAIL_CAPTURE"] and not config["MAIL_CAPTURE_CONFIRMED"] and not config.get("TESTING"):
+        raise RuntimeError(CAPTURE_REFUSED)

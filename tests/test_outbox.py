@@ -86,7 +86,7 @@ def test_workers_running_side_by_side_send_each_mail_once(portal, mailbox):
 
 
 def test_captured_mails_are_kept_and_shown_to_the_developer(portal, client, mailbox):
-    portal.config["MAIL_CAPTURE"] = True
+    portal.config.update(MAIL_CAPTURE=True, DEV_MAILBOX=True)  # the portal command, on loopback
     queue(portal)
     result = portal.test_cli_runner().invoke(args=["outbox", "deliver"])
     assert result.exit_code == 0 and "1 courriel(s) envoyé(s)" in result.output

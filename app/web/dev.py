@@ -1,6 +1,11 @@
-"""Developer's mailbox: with MAIL_CAPTURE (the embedded default) mails are not sent but listed here.
-The pages do not exist when a real SMTP server is configured."""
-from flask import Blueprint, abort, current_app, render_template
+"""Developer's mailbox: with mail capture, mails are not sent but listed here.
+
+A development tool only: served when the app runs under the ``portal`` command (which sets
+``DEV_MAILBOX``) and only to requests from this machine (loopback). A WSGI server never serves it,
+whatever the mail settings, so that nobody reads someone else's password link."""
+import ipaddress
+
+from flask import Blueprint, abort, current_app, render_template, request
 
 from ..extensions import db
 from ..models import OutboxMail
@@ -8,9 +13,17 @@ from ..models import OutboxMail
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
+def _from_this_machine() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
 @bp.before_request
-def only_when_capturing():
-    if not current_app.config["MAIL_CAPTURE"]:
+def only_for_the_developer():
+    config = current_app.config
+    if not (config["DEV_MAILBOX"] and config["MAIL_CAPTURE"] and _from_this_machine()):
         abort(404)
 
 
