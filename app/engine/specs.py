@@ -263,6 +263,7 @@ def deploy(sources: dict[str, str], author: str, comment: str = "") -> list[Proc
     problems = check(processes)
     if problems:
         raise DeployError(problems)
+    _one_deployment_at_a_time()
     created = []
     for process_id, (spec, subprocess_specs) in processes.items():
         files = sorted({p.file for p in (spec, *subprocess_specs.values())})
@@ -284,6 +285,19 @@ def deploy(sources: dict[str, str], author: str, comment: str = "") -> list[Proc
         created.append(version)
     db.session.flush()
     return created
+
+
+#: PostgreSQL advisory lock key held by a deploying transaction.
+DEPLOY_LOCK = 0x5E6_0DE9
+
+
+def _one_deployment_at_a_time() -> None:
+    """Deployments queue up: each numbers its versions max + 1 and makes them current, from what
+    the deployments before it committed. PostgreSQL: a transaction-scoped advisory lock (released at
+    commit or rollback; the reads after it see what the previous deployment committed). SQLite:
+    every transaction already holds the database's write lock (BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
 
 
 def deploy_folder(folder: str | Path, author: str = "déploiement", comment: str = "") -> list[ProcessVersion]:
