@@ -54,7 +54,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_commands(app)
 
     import forms
-    from .engine import specs
+    from .engine import setup, specs
+    setup.install()  # the engine's process-wide effects (its clock)
     specs.KNOWN_FORMS = set(forms.REGISTRY)  # the diagrams' user tasks must name one of them
 
     from .services.outbox import deliver_after_request

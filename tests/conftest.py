@@ -138,11 +138,15 @@ def app(session_app, smtp_server):
 
 @pytest.fixture
 def portal(app):
-    """The app with the demo ANS referencing directory, captcha off (tested on its own)."""
+    """The app with the diagrams of bpmn/ deployed, the demo ANS referencing directory, captcha off
+    (tested on its own)."""
+    from app.engine import deploy_folder
     from app.services import referencing
     app.config["CAPTCHA_ENABLED"] = False
     with app.app_context():
+        deploy_folder(app.config["BPMN_FOLDER"], author="premier démarrage")  # as the portal command does
         assert referencing.import_csv(DEMO_REFERENCING).ok
+        db.session.commit()
     return app
 
 

@@ -3,9 +3,11 @@
 supplier's plain-French line saying whose turn it is; seen only by those who may see the request."""
 import json
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app import clock
 from app.extensions import db
 from app.models import EnrolmentRequest
 from browser import Browser
@@ -126,3 +128,12 @@ def test_the_pages_hold_the_viewer_and_its_assets(portal, filed):
             assert agent.browser.client.get(src).status_code == 200, src
     assert agent.browser.client.get(
         "/assets/bpmn-js/dist/bpmn-navigated-viewer.production.min.js").status_code == 200
+
+
+def test_the_turn_line_reads_the_portals_clock(portal, filed):
+    public_id, supplier, agent = filed
+    clock.freeze(datetime(2031, 3, 2, 9, 15, tzinfo=timezone.utc))  # far from the real time
+    agent.decide(public_id, "demander_pieces", requested_types=["kbis"], message="Un KBIS de moins de 3 mois.")
+    clock.advance(timedelta(days=3))
+    line = " ".join(supplier_of(portal, supplier).get(f"/espace/demandes/{public_id}").texts("//*[@id='request-turn']"))
+    assert line == "C'est à vous d'agir depuis le 02/03/2031 à 10:15 : Déposer des pièces jointes.", line

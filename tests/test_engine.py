@@ -137,11 +137,17 @@ def test_specs_are_stored_once_per_version_and_instances_keep_theirs(ctx):
     assert set(stored["subprocess_specs"]) == {"child"}
 
 
-def test_bpmn_folder_deploys_and_is_current(ctx):
-    created = deploy(read_folder(ctx.config["BPMN_FOLDER"]), author="test")
-    assert {v.process_id for v in created} == {"initial_enrolment", "complementary_enrolment", "instruction",
-                                               "supporting_documents", "anticipated_finalisation"}
-    assert deploy(read_folder(ctx.config["BPMN_FOLDER"]), author="test") == []
+def test_bpmn_folder_deploys_and_is_current(app):
+    with app.app_context():
+        created = deploy(read_folder(app.config["BPMN_FOLDER"]), author="test")
+        assert {v.process_id for v in created} == {"initial_enrolment", "complementary_enrolment", "instruction",
+                                                   "supporting_documents", "anticipated_finalisation"}
+        assert deploy(read_folder(app.config["BPMN_FOLDER"]), author="test") == []
+
+
+def test_nothing_starts_on_diagrams_that_were_never_deployed(app):
+    with app.app_context(), pytest.raises(LookupError, match="not deployed"):
+        enrolment.start()
 
 
 def test_timers_fire_when_the_clock_says_so(ctx):

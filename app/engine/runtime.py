@@ -11,15 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from flask import current_app
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
@@ -27,39 +22,8 @@ from . import registry as handlers
 from ..extensions import db
 from ..models import WorkflowInstance
 from .scripting import RestrictedEnvironment
-from .specs import ProcessSpec, Step, current_version, deploy_folder, load_spec, properties
-
-
-class _ClockDatetime(datetime):
-    """SpiffWorkflow's timers read ``datetime.now``: make them read our injectable clock."""
-
-    @classmethod
-    def now(cls, tz=None):
-        moment = clock.now()
-        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
-
-
-_timer_module.datetime = _ClockDatetime
-
-
-class _StateConverter(BpmnWorkflowConverter):
-    """Serializes an instance without its specs: those are stored once per deployed version."""
-
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct, process_spec: ProcessSpec = None):
-        # The parent restores specs with registry.restore, which returns spec objects unchanged.
-        dct = dict(dct, spec=process_spec.spec, subprocess_specs=process_spec.subprocess_specs)
-        return super().from_dict(dct)
-
-
-_config = dict(SPIFF_CONFIG)
-_config[BpmnWorkflow] = _StateConverter
-_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+from .setup import SERIALIZER
+from .specs import ProcessSpec, Step, current_version, load_spec, properties
 
 
 class EngineFailure(Exception):
@@ -135,11 +99,8 @@ class Run:
         """A new instance of the current version of ``process_id``, run until it waits; ``data``:
         what the process knows from the start (e.g. the SIRET a logged-in supplier files for)."""
         version = current_version(process_id)
-        if version is None:  # first start: deploy the diagrams shipped in bpmn/
-            deploy_folder(current_app.config["BPMN_FOLDER"], author="premier démarrage")
-            version = current_version(process_id)
-        if version is None:
-            raise LookupError(f"process {process_id} is not deployed")
+        if version is None:  # deploying is the operator's act: `flask bpmn deploy`, the portal command
+            raise LookupError(f"process {process_id} is not deployed (flask bpmn deploy)")
         spec = load_spec(version)
         now = clock.now()
         instance = WorkflowInstance(process_version=version, state_json="{}", created_at=now, updated_at=now)
@@ -152,13 +113,13 @@ class Run:
     @classmethod
     def load(cls, instance: WorkflowInstance, request=None) -> "Run":
         spec = load_spec(instance.process_version)
-        workflow = _SERIALIZER.registry.restore(json.loads(instance.state_json), process_spec=spec)
+        workflow = SERIALIZER.registry.restore(json.loads(instance.state_json), process_spec=spec)
         return cls(instance, workflow, spec, request)
 
     def save(self) -> WorkflowInstance:
         """Write the state into the instance row (flushed with the caller's transaction)."""
         instance = self.instance
-        instance.state_json = json.dumps(_SERIALIZER.to_dict(self.workflow), cls=_SERIALIZER._encoder_cls)
+        instance.state_json = json.dumps(SERIALIZER.to_dict(self.workflow), cls=SERIALIZER._encoder_cls)
         instance.completed = self.workflow.is_completed()
         deadlines = [datetime.fromisoformat(e.value) for e in self.workflow.waiting_events()
                      if _is_timer(e) and isinstance(e.value, str)]

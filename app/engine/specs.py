@@ -12,7 +12,6 @@ from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -20,7 +19,6 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.specs.ExclusiveChoice import ExclusiveChoice
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
@@ -31,8 +29,9 @@ from .registry import HANDLERS
 from ..models import ProcessVersion
 from ..roles import LANES
 from .scripting import ScriptRejected, compile_checked
+from .setup import SERIALIZER
 
-REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+REGISTRY = SERIALIZER.registry
 
 #: The form keys a user task may name (set by the app from the forms package, which the engine
 #: does not import); None: not checked.
