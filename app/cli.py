@@ -16,7 +16,8 @@ from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .services import enrolment, outbox, processes, referencing, timers
+from .services import enrolment, outbox, processes, referencing
+from .worker import work_once
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
 
@@ -82,6 +83,7 @@ def referencing_import(file):
         click.echo(f"✗ {message}", err=True)
     if not report.ok:
         raise SystemExit(1)
+    db.session.commit()
     click.echo(f"✓ {report.created} référencement(s) créé(s), {report.updated} mis à jour.")
 
 
@@ -94,13 +96,9 @@ def outbox_deliver():
 @drafts_cli.command("purge")
 def drafts_purge():
     """Supprimer les brouillons abandonnés depuis plus de DRAFT_MAX_AGE_HOURS heures."""
-    click.echo(f"{enrolment.purge_expired_drafts()} brouillon(s) supprimé(s).")
-
-
-def work_once() -> dict:
-    """One pass of the worker: due timers, expired drafts, pending mails."""
-    return {"timers": timers.fire_due(), "drafts": enrolment.purge_expired_drafts(),
-            "mails": outbox.deliver_pending()}
+    purged = enrolment.purge_expired_drafts()
+    db.session.commit()
+    click.echo(f"{purged} brouillon(s) supprimé(s).")
 
 
 @click.command("worker")
@@ -174,6 +172,7 @@ def portal(host, port):
     if demo.needed():
         click.echo("Création des données de démonstration (comptes et demandes dans chaque statut)…")
         demo.create()
+        db.session.commit()
     # Nothing of the set-up may stay open while the server runs: on SQLite, an open transaction
     # holds the write lock, and every page and the worker would wait for it.
     db.session.remove()

@@ -69,7 +69,7 @@ def create() -> list[tuple[str, str, str]]:
     for scenario in SCENARIOS:
         _run(scenario, agent, sample)
     _complementary(accounts.find_by_login(ACCOUNTS[0][0]), sample)
-    db.session.commit()
+    db.session.flush()  # the caller commits the demo as one unit
     return made
 
 

@@ -83,6 +83,7 @@ def make_app(workdir: Path, database_url: str | None):
         "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         "UPLOAD_FOLDER": str(workdir / "documents"),
         "MAIL_CAPTURE": True,
+        "MAIL_CAPTURE_CONFIRMED": True,  # a bench sends no mail, knowingly
         "CAPTCHA_ENABLED": False,
         "COMPANY_DIRECTORY": "csv",
     })
@@ -100,6 +101,8 @@ def make_app(workdir: Path, database_url: str | None):
             sys.exit("bench: the database already holds enrolment requests; give a scratch database")
         result = referencing.import_csv(DEMO_REFERENCING)
         assert result.ok, result
+        from app.engine import deploy_folder
+        deploy_folder(app.config["BPMN_FOLDER"], author="bench")
         db.session.commit()
     return app
 

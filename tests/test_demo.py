@@ -11,6 +11,7 @@ def test_demo_requests_cover_every_status_and_the_demo_accounts_log_in(portal):
     with portal.app_context():
         assert demo.needed()
         accounts = demo.create()
+        db.session.commit()
         assert not demo.needed()
         requests = db.session.scalars(db.select(EnrolmentRequest)).all()
         statuses = sorted(r.status for r in requests)

@@ -107,11 +107,12 @@ def discard(request: EnrolmentRequest) -> None:
 
 
 def purge_expired_drafts() -> int:
-    """Delete drafts (never submitted) without activity for DRAFT_MAX_AGE_HOURS."""
+    """Delete drafts (never submitted) without activity for DRAFT_MAX_AGE_HOURS (flushed; the
+    caller commits)."""
     limit = clock.now() - timedelta(hours=current_app.config["DRAFT_MAX_AGE_HOURS"])
     expired = db.session.scalars(db.select(EnrolmentRequest).where(
         EnrolmentRequest.number.is_(None), EnrolmentRequest.updated_at < limit)).all()
     for request in expired:
         discard(request)
-    db.session.commit()
+    db.session.flush()
     return len(expired)

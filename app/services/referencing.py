@@ -138,19 +138,15 @@ def import_csv(path_or_file: str | PathLike | IO) -> ImportReport:
     if report.errors:
         return report
 
-    try:
-        for values in rows:
-            existing = _find(values["ans_number"])
-            if existing is None:
-                db.session.add(Referencing(wave=2, **values))
-                report.created += 1
-            else:
-                values["ans_number"] = existing.ans_number  # keep the stored spelling (primary key)
-                for column, value in values.items():
-                    setattr(existing, column, value)
-                report.updated += 1
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for values in rows:
+        existing = _find(values["ans_number"])
+        if existing is None:
+            db.session.add(Referencing(wave=2, **values))
+            report.created += 1
+        else:
+            values["ans_number"] = existing.ans_number  # keep the stored spelling (primary key)
+            for column, value in values.items():
+                setattr(existing, column, value)
+            report.updated += 1
+    db.session.flush()  # the caller commits the import as one unit
     return report

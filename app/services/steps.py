@@ -5,6 +5,10 @@ wrong). Then the form is validated, the task completed, the engine run and the s
 savepoint: a stale or concurrent submission leaves no trace. When a task of the diagram fails
 (a look-up service down, a handler error), what ran before it is kept and saved with the failed
 task, an incident is opened (``incidents``) and the user is told that the processing is held up.
+
+``submit`` only flushes: the view that calls it owns the transaction and commits whatever the
+outcome (the accepted files are kept even when the form is refused; a stale submission's
+savepoint is already undone).
 """
 from dataclasses import dataclass
 
@@ -41,32 +45,28 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
     form.save_uploads(actor)
     if action == "back":
         run.go_back(task.id, lane, draft=form.draft_data())
-        return _save(request, run)
+        return _save(lambda: _touch(request, run))
     if action in form.local_actions:
         message = form.run_local_action(action, actor)
-        db.session.commit()
         return Outcome(200, message=message, success=True) if message else Outcome(422, message=INVALID)
     if not form.validate():
-        db.session.commit()  # keep the files that were accepted
-        return Outcome(422, message=INVALID)
+        return Outcome(422, message=INVALID)  # the files that were accepted are kept
     failure = None
-    try:
-        with db.session.begin_nested():
-            try:
-                run.complete(task.id, lane, form.task_data())
-            except EngineFailure as failed:  # keep the completed task and what ran up to the failure
-                failure = failed
-            audited = form.audit()
-            if audited:
-                audit.record(audited[0], request, reason=audited[1])
-            _touch(request, run)
-            if failure is not None:
-                incidents.record(request, failure, actor)
-    except (StaleDataError, TaskNotReady):
-        db.session.rollback()
-        return Outcome(409, message=STALE, stale=True)
-    db.session.commit()
-    return Outcome(303, done=True)  # with an incident, the step page now says that the request waits
+
+    def complete():
+        nonlocal failure
+        try:
+            run.complete(task.id, lane, form.task_data())
+        except EngineFailure as failed:  # keep the completed task and what ran up to the failure
+            failure = failed
+        audited = form.audit()
+        if audited:
+            audit.record(audited[0], request, reason=audited[1])
+        _touch(request, run)
+        if failure is not None:
+            incidents.record(request, failure, actor)
+
+    return _save(complete)  # with an incident, the step page now says that the request waits
 
 
 def _touch(request, run: Run) -> None:
@@ -75,11 +75,12 @@ def _touch(request, run: Run) -> None:
     db.session.flush()  # the instance's version check happens here
 
 
-def _save(request, run: Run) -> Outcome:
+def _save(change) -> Outcome:
+    """Run ``change`` in a savepoint: undone, and the step reported stale, when another submission
+    got there first."""
     try:
-        _touch(request, run)
-    except StaleDataError:
-        db.session.rollback()
+        with db.session.begin_nested():
+            change()
+    except (StaleDataError, TaskNotReady):
         return Outcome(409, message=STALE, stale=True)
-    db.session.commit()
     return Outcome(303, done=True)

@@ -9,6 +9,7 @@ import forms
 
 from .. import access
 from ..engine import Run
+from ..extensions import db
 from ..roles import STAFF
 from ..services import incidents, steps
 
@@ -72,6 +73,7 @@ def step(public_id):
     outcome = steps.submit(enrolment, run, task, form, posted_task_id=request.form.get("_task", ""),
                            action=request.form.get("_action", "next"), lane=lane,
                            actor=access.current_actor())
+    db.session.commit()  # whatever the outcome: the accepted files, the step, or nothing (stale)
     if outcome.done:
         return redirect(url_for(".step", public_id=public_id), code=303)
     if outcome.success:  # the task stays open: show it again, fresh, with the success message
