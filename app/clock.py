@@ -35,3 +35,13 @@ def local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(PARIS)
+
+
+def date_fr(moment: datetime | None) -> str:
+    """« 02/03/2026 », in French local time ("" for None): every page, mail and PDF says dates so."""
+    return local(moment).strftime("%d/%m/%Y") if moment else ""
+
+
+def datetime_fr(moment: datetime | None) -> str:
+    """« 02/03/2026 à 11:00 », in French local time ("" for None)."""
+    return local(moment).strftime("%d/%m/%Y à %H:%M") if moment else ""

@@ -1,9 +1,8 @@
 """Step 2 « Demandeur »: SIRET search, then the company, its representative and the dépositaire."""
 from wtforms import EmailField, StringField, TelField
 
-from app.services.captcha import CaptchaField
-
 from .base import YES_NO, DocumentField, Radio, TaskForm, When, choices, register
+from .captcha import CaptchaField
 from .validators import SameAs, email, max_length, phone, postal_code, required, siret
 
 QUALITIES = choices(("prestataire", "Centre de gestion, expert-comptable..."),

@@ -1,10 +1,10 @@
 """Step 5 « Confirmation »: the read-only recap, the captcha and the three declarations."""
 from wtforms import BooleanField
 
-from app.services.captcha import CaptchaField
 from app.services.declarations import DECLARATIONS
 
 from .base import TaskForm, register
+from .captcha import CaptchaField
 from .validators import required
 
 MUST_ACCEPT = "Vous devez cocher cette case pour terminer votre demande."

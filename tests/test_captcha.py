@@ -11,7 +11,8 @@ from flask_wtf import FlaskForm
 from app import clock, config
 from app.extensions import db
 from app.models import UsedCaptcha
-from app.services.captcha import CaptchaError, CaptchaField, check, verify
+from app.services.captcha import CaptchaError, check, verify
+from forms.captcha import CaptchaField
 from captcha_solver import solve  # tests/ is on sys.path (rootdir conftest)
 
 REQUIRED = "Veuillez valider le contrôle anti-robot (captcha)."

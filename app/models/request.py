@@ -19,6 +19,9 @@ VALIDATED = "Validée"
 STATUSES = (DRAFT, IN_PROGRESS, PARTIALLY_VALIDATED, AWAITING_DOCUMENTS,
             CERTIFICATES_TO_VALIDATE, REJECTED, VALIDATED)
 
+#: The statuses in which a request waits on the agency (the agents' queue by default).
+WAITING_ON_AGENCY = (IN_PROGRESS, CERTIFICATES_TO_VALIDATE)
+
 #: Statuses that record a validation by an agent (set validated_at the first time).
 VALIDATIONS = (PARTIALLY_VALIDATED, VALIDATED)
 

@@ -207,7 +207,7 @@ def send_password_link(user: User, event: str, request=None, **context) -> str:
     """Queue mail ``event`` carrying a new password link; returns the link."""
     url, row = password_link(user)
     _mail(event, user, request, link=url, link_hours=f"{link_hours():g}",
-          expires_at=clock.local(row.expires_at).strftime("%d/%m/%Y à %H:%M"), **context)
+          expires_at=clock.datetime_fr(row.expires_at), **context)
     return url
 
 

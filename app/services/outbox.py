@@ -23,7 +23,7 @@ TEMPLATES = ROOT / "mail_templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
-_env.filters["date_fr"] = lambda moment: clock.local(moment).strftime("%d/%m/%Y")
+_env.filters["date_fr"] = clock.date_fr
 
 
 def render(event: str, context: dict) -> tuple[str, str, str]:

@@ -13,21 +13,17 @@ def of(request) -> Position:
     return position(Run.load(request.instance, request))
 
 
-def _when(moment) -> str:
-    return clock.local(moment).strftime("%d/%m/%Y à %H:%M")
-
-
 def turn_line(request, where: Position, for_staff: bool = False) -> str | None:
     """« C'est à vous d'agir depuis le … » and the like, addressed to the supplier (or, with
     ``for_staff``, to the agency's staff); None while nobody is to act (the system works)."""
     if where.completed:
-        decided = f" le {_when(request.status_changed_at)}" if request.status_changed_at else ""
+        decided = f" le {clock.datetime_fr(request.status_changed_at)}" if request.status_changed_at else ""
         return (f"Demande instruite : {request.status.lower()}{decided}." if for_staff
                 else f"Votre demande est instruite : {request.status.lower()}{decided}.")
     turn = where.turn
     if turn is None:
         return None
-    since = _when(turn.since)
+    since = clock.datetime_fr(turn.since)
     if turn.lane == SUPPLIER_LANE:
         return (f"Au tour du fournisseur depuis le {since} : {turn.task}." if for_staff
                 else f"C'est à vous d'agir depuis le {since} : {turn.task}.")

@@ -4,16 +4,13 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, Form, SelectField, StringField
-from wtforms.validators import Optional
-
-from forms.base import choices
+from forms.queue import ALL, QueueFilters
 
 from .. import access, clock
 from ..engine import Run
 from ..extensions import db
-from ..models import TYPES, EnrolmentRequest, User
-from ..models.request import CERTIFICATES_TO_VALIDATE, IN_PROGRESS
+from ..models import EnrolmentRequest, User
+from ..models.request import WAITING_ON_AGENCY
 from ..roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE
 from ..services import audit, claims, listing
 
@@ -21,32 +18,8 @@ bp = Blueprint("agent", __name__, url_prefix="/gestion")
 
 AGENT_LANE = LANE_OF_ROLE[AGENT]
 PER_PAGE = 20
-TO_INSTRUCT, ALL = "a-instruire", "toutes"
-#: The statuses in which a request waits on the agency (the queue's default).
-WAITING_ON_AGENCY = (IN_PROGRESS, CERTIFICATES_TO_VALIDATE)
 SORTS = {"date": EnrolmentRequest.submitted_at, "number": EnrolmentRequest.sequence,
          "status": EnrolmentRequest.status}
-
-
-def _squeeze(value):
-    return "".join((value or "").split())
-
-
-class QueueFilters(Form):
-    """The queue's filters, read from the URL (a GET form, no CSRF token). ``number``,
-    ``ans_number``, ``status`` and ``type`` are listing.Criteria's (applied by it)."""
-
-    status = SelectField("Statut", default=TO_INSTRUCT, choices=choices(
-        (TO_INSTRUCT, "À instruire (" + ", ".join(WAITING_ON_AGENCY) + ")"), (ALL, "Tous les statuts"),
-        *[(status, status) for status in listing.SUBMITTED_STATUSES]))
-    type = SelectField("Type d'enrôlement", default=ALL,
-                       choices=choices((ALL, "Tous les types"), *[(type_, type_) for type_ in TYPES]))
-    deposited_from = DateField("Date de dépôt du", validators=[Optional()])
-    deposited_to = DateField("Date de dépôt au", validators=[Optional()])
-    number = StringField("Numéro de demande", filters=[_squeeze])
-    siret = StringField("SIRET", filters=[_squeeze])
-    ans_number = StringField("N° ANS", filters=[_squeeze])
-    dsr = StringField("DSR (contient)", filters=[lambda value: " ".join((value or "").split())])
 
 
 def _filtered(form: QueueFilters, criteria: listing.Criteria):

@@ -6,14 +6,8 @@ from .. import clock
 bp = Blueprint("templating", __name__)
 
 
-@bp.app_template_filter("date_fr")
-def date_fr(moment):
-    return clock.local(moment).strftime("%d/%m/%Y") if moment else ""
-
-
-@bp.app_template_filter("datetime_fr")
-def datetime_fr(moment):
-    return clock.local(moment).strftime("%d/%m/%Y à %H:%M") if moment else ""
+bp.add_app_template_filter(clock.date_fr, "date_fr")
+bp.add_app_template_filter(clock.datetime_fr, "datetime_fr")
 
 
 @bp.app_template_global()
