@@ -1,5 +1,6 @@
 """``flask`` commands: run the portal, deploy diagrams, import reference data, run the worker."""
 import csv
+import os
 import subprocess
 import threading
 import time
@@ -167,6 +168,8 @@ def _demo_hints() -> str:
 def portal(host, port):
     """Préparer (ressources, base, diagrammes, données de démonstration) et lancer le portail
     avec son worker."""
+    if not os.environ.get("PORTAL_URL"):  # links in mails and PDFs point at this server
+        current_app.config["PORTAL_URL"] = f"http://{host}:{port}"
     prepare()
     from . import demo
     if demo.needed():
@@ -192,7 +195,7 @@ def portal(host, port):
     threading.Thread(target=loop, name="worker", daemon=True).start()
     click.echo(_demo_hints())
     mails = " ; courriels visibles sur /dev/courriels" if app.config["MAIL_CAPTURE"] else ""
-    click.echo(f"\nPortail : http://{host}:{port}/{mails}\n")
+    click.echo(f"\nPortail : {app.config['PORTAL_URL']}/{mails}\n")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

@@ -3,6 +3,7 @@ stopped, then started again on the same ``instance/`` folder. Each time a person
 a step, and the development mailbox answers on loopback only under this command."""
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -72,6 +73,9 @@ def _use(portal: Portal) -> None:
 
     mailbox = Browser(LiveClient(portal.url)).get("/dev/courriels")
     assert mailbox.status == 200 and "Outil de développement" in mailbox.content
+    links = {link for subject in mailbox.texts("//tbody//a")
+             for link in re.findall(r"http://[^\s()«»]+", mailbox.follow(subject).content)}
+    assert links and all(link.rstrip(".") == portal.url or link.startswith(portal.url + "/") for link in links), links
 
 
 def test_the_portal_starts_again_on_the_same_folder(tmp_path):
