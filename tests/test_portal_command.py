@@ -57,7 +57,7 @@ class Portal:
             self.process.wait()
 
 
-def _use(portal: Portal) -> None:
+def _use(portal: Portal, first_start: bool) -> None:
     """A supplier logs in and sees their space; an anonymous supplier files the first step."""
     supplier = Browser(LiveClient(portal.url))
     landing = log_in(supplier, "fournisseur.demo", DEMO_PASSWORD)
@@ -73,6 +73,8 @@ def _use(portal: Portal) -> None:
 
     mailbox = Browser(LiveClient(portal.url)).get("/dev/courriels")
     assert mailbox.status == 200 and "Outil de développement" in mailbox.content
+    if not first_start:  # the demo's mails were written by the first start, on its port
+        return
     links = {link for subject in mailbox.texts("//tbody//a")
              for link in re.findall(r"http://[^\s()«»]+", mailbox.follow(subject).content)}
     assert links and all(link.rstrip(".") == portal.url or link.startswith(portal.url + "/") for link in links), links
@@ -82,7 +84,7 @@ def test_the_portal_starts_again_on_the_same_folder(tmp_path):
     for start in (1, 2):
         portal = Portal(tmp_path / "instance")
         try:
-            _use(portal)
+            _use(portal, first_start=start == 1)
         finally:
             portal.stop()
         assert "database is locked" not in "".join(portal.output), f"start {start}:\n" + "".join(portal.output)
