@@ -1,5 +1,6 @@
 """``flask`` commands: run the portal, deploy diagrams, import reference data, run the worker."""
 import csv
+import logging
 import subprocess
 import threading
 import time
@@ -15,8 +16,9 @@ from .config import ROOT
 from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
+from .models.mail import SENT
 from .roles import ROLES
-from .services import enrolment, outbox, processes, referencing, timers
+from .services import accounts, enrolment, outbox, processes, referencing, timers
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
 
@@ -88,7 +90,7 @@ def referencing_import(file):
 @outbox_cli.command("deliver")
 def outbox_deliver():
     """Envoyer les courriels en attente (avec nouvelles tentatives en cas d'échec)."""
-    click.echo(f"{outbox.deliver_pending()} courriel(s) envoyé(s).")
+    click.echo(f"{deliver_mails()} courriel(s) envoyé(s).")
 
 
 @drafts_cli.command("purge")
@@ -97,10 +99,47 @@ def drafts_purge():
     click.echo(f"{enrolment.purge_expired_drafts()} brouillon(s) supprimé(s).")
 
 
+log = logging.getLogger("app.worker")
+
+
+def _each_committed(step, limit: int = 1000) -> list:
+    """Run ``step`` (one unit of work that flushes, falsy when nothing is left) again and again,
+    committing after each one, so that a crash loses at most the unit in progress; roll back on
+    error. Returns what each step returned."""
+    results = []
+    try:
+        for _ in range(limit):
+            done = step()
+            if not done:
+                break
+            db.session.commit()
+            results.append(done)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return results
+
+
+def deliver_mails() -> int:
+    """The worker's mail pass: resolve the « J'ai oublié » requests into mails, then deliver the due
+    mails, one transaction each. Returns how many mails were sent."""
+    _each_committed(accounts.handle_next_forgotten)
+    statuses = _each_committed(outbox.deliver_next)
+    if any(status != SENT for status in statuses):
+        summary = outbox.difficulty_summary()
+        if summary:
+            log.error("mails in difficulty: %s", summary)
+    return statuses.count(SENT)
+
+
 def work_once() -> dict:
-    """One pass of the worker: due timers, expired drafts, pending mails."""
-    return {"timers": timers.fire_due(), "drafts": enrolment.purge_expired_drafts(),
-            "mails": outbox.deliver_pending()}
+    """One pass of the worker: due timers, expired drafts, old failed logins, pending mails."""
+    done = {"timers": timers.fire_due(), "drafts": enrolment.purge_expired_drafts()}
+    done["login_attempts"] = accounts.purge_login_attempts()
+    db.session.commit()
+    done["mails"] = deliver_mails()
+    return done
 
 
 @click.command("worker")
@@ -110,10 +149,16 @@ def work_once() -> dict:
 def worker(once, interval):
     """Déclencher les minuteries échues, purger les brouillons expirés, envoyer les courriels."""
     while True:
-        done = work_once()
-        if once:
-            click.echo(", ".join(f"{k} : {v}" for k, v in done.items()))
-            return
+        try:
+            done = work_once()
+        except Exception:  # a database or SMTP hiccup: log it loudly, the next pass tries again
+            if once:
+                raise
+            log.exception("worker pass failed")
+        else:
+            if once:
+                click.echo(", ".join(f"{k} : {v}" for k, v in done.items()))
+                return
         time.sleep(interval)
 
 
@@ -171,13 +216,14 @@ def portal(host, port):
 
     def loop():
         while True:
+            outbox.wakeup.clear()
             with app.app_context():
                 try:
                     work_once()
                 except Exception:  # keep the embedded worker alive; the error is logged
                     app.logger.exception("worker pass failed")
                     db.session.rollback()
-            time.sleep(5)
+            outbox.wakeup.wait(5)  # woken at once by a commit that queued mails
 
     threading.Thread(target=loop, name="worker", daemon=True).start()
     click.echo(_demo_hints())

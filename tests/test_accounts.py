@@ -12,7 +12,7 @@ from app import clock
 from app.engine.registry import ServiceContext, call
 from app.extensions import db
 from app.models import EnrolmentRequest, OutboxMail, User
-from app.services import accounts, eligibility, outbox
+from app.services import accounts, eligibility
 from browser import Browser
 from conftest import Mailbox
 from journey import DEPOSITARY, REPRESENTATIVE, Journey, Supplier
@@ -327,7 +327,6 @@ def open_access(app) -> dict:
         request = db.session.scalar(db.select(EnrolmentRequest))
         result = call("accounts.open", ServiceContext(request, "open_access", clock.now()), {})
         db.session.commit()
-        outbox.deliver_pending()
         return result
 
 

@@ -162,8 +162,6 @@ def test_a_failing_timer_is_an_incident_and_the_other_timers_still_fire(portal, 
     assert request.overdue_since is not None
     assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
     with portal.app_context():
-        from app.services import outbox
-        outbox.deliver_pending()
         assert timers.fire_due() == 0
     reminders = [m for m in mailbox.messages if m["message"]["Subject"].startswith("Relance")]
     assert len(reminders) == 2

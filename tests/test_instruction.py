@@ -153,8 +153,6 @@ def test_the_reminder_fires_when_the_deposit_is_late(portal, mailbox):
     clock.freeze(start + timedelta(days=15, minutes=1))
     with portal.app_context():
         assert timers.fire_due() == 1
-        from app.services import outbox
-        outbox.deliver_pending()
     request = stored(portal, public_id)
     assert request.overdue_since is not None and request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
     reminder = [m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Relance")]
