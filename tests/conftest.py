@@ -34,7 +34,7 @@ def free_port() -> int:
 # --- SMTP -----------------------------------------------------------------------------------
 
 #: The loopback SMTP server refuses recipients of this domain with a 550 (permanent refusal).
-REFUSED_DOMAIN = "@inexistant.invalid"
+REFUSED_DOMAIN = "@adresse-inconnue.fr"
 
 
 class Mailbox:
