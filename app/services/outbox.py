@@ -23,7 +23,8 @@ from email.utils import parseaddr
 import flask_mail
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import event, or_
+from sqlalchemy import event as orm_event
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -56,13 +57,13 @@ def wake_after_commit() -> None:
     db.session.info["wake_worker"] = True
 
 
-@event.listens_for(Session, "after_commit")
+@orm_event.listens_for(Session, "after_commit")
 def _after_commit(session):
     if session.info.pop("wake_worker", False):
         wakeup.set()
 
 
-@event.listens_for(Session, "after_soft_rollback")
+@orm_event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session, previous_transaction):
     if not previous_transaction.nested:  # a savepoint's rollback keeps the rest of the transaction
         session.info.pop("wake_worker", None)
@@ -70,11 +71,11 @@ def _after_rollback(session, previous_transaction):
 
 # --- queueing ---------------------------------------------------------------------------------
 
-def render(event_name: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text, html) of the mail ``event_name``."""
-    subject = _env.get_template(f"{event_name}/subject.txt").render(context)
-    text = _env.get_template(f"{event_name}/body.txt").render(context)
-    html = _env.get_template(f"{event_name}/body.html").render(context)
+def render(event: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) of the mail ``event``."""
+    subject = _env.get_template(f"{event}/subject.txt").render(context)
+    text = _env.get_template(f"{event}/body.txt").render(context)
+    html = _env.get_template(f"{event}/body.html").render(context)
     return " ".join(subject.split()), text, html
 
 
@@ -84,11 +85,11 @@ def _message_id() -> str:
     return f"<outbox-{secrets.token_hex(12)}@{domain}>"
 
 
-def enqueue(event_name: str, recipient: str, context: dict, request=None) -> OutboxMail:
+def enqueue(event: str, recipient: str, context: dict, request=None) -> OutboxMail:
     """Write the mail to the outbox; it leaves only if the transaction commits."""
-    subject, text, html = render(event_name, context)
+    subject, text, html = render(event, context)
     now = clock.now()
-    row = OutboxMail(request=request, event=event_name, recipient=recipient, subject=subject,
+    row = OutboxMail(request=request, event=event, recipient=recipient, subject=subject,
                      body_text=text, body_html=html, status=PENDING, attempts=0,
                      next_attempt_at=now, created_at=now, message_id=_message_id())
     db.session.add(row)
