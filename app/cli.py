@@ -21,6 +21,7 @@ from .roles import ROLES
 from .services import accounts, enrolment, outbox, processes, referencing, timers
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
+log = logging.getLogger("app.worker")
 
 bpmn_cli = AppGroup("bpmn", help="Diagrammes BPMN : vérifier, déployer, lister les versions.")
 referencing_cli = AppGroup("referencing", help="Annuaire des référencements ANS.")
@@ -97,9 +98,6 @@ def outbox_deliver():
 def drafts_purge():
     """Supprimer les brouillons abandonnés depuis plus de DRAFT_MAX_AGE_HOURS heures."""
     click.echo(f"{enrolment.purge_expired_drafts()} brouillon(s) supprimé(s).")
-
-
-log = logging.getLogger("app.worker")
 
 
 def _each_committed(step, limit: int = 1000) -> list:

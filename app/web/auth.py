@@ -19,8 +19,8 @@ NON_REVEALING = {
     "login": "Si un compte correspond à l'adresse électronique saisie, un courriel contenant votre identifiant "
              "va y être envoyé dans quelques minutes. Pensez à consulter vos courriers indésirables (spams).",
     "password": "Si un compte correspond à l'identifiant saisi, un courriel contenant un lien pour choisir un "
-                "nouveau mot de passe va être envoyé à son adresse électronique dans quelques minutes. Pensez à consulter vos "
-                "courriers indésirables (spams).",
+                "nouveau mot de passe va être envoyé à son adresse électronique dans quelques minutes. Pensez à "
+                "consulter vos courriers indésirables (spams).",
 }
 
 
