@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config
-from .extensions import csrf, db, login_manager, mail, migrate
+from .extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
 @event.listens_for(Engine, "connect")
@@ -44,6 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(config.ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
 
     from . import handlers, models  # noqa: F401  (register handlers and models)
@@ -57,7 +58,4 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .engine import setup, specs
     setup.install()  # the engine's process-wide effects (its clock)
     specs.KNOWN_FORMS = set(forms.REGISTRY)  # the diagrams' user tasks must name one of them
-
-    from .services.outbox import deliver_after_request
-    app.after_request(deliver_after_request)
     return app

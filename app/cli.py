@@ -3,7 +3,6 @@ import csv
 import os
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import click
@@ -17,8 +16,8 @@ from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .services import enrolment, outbox, processes, referencing
-from .worker import work_once
+from .services import enrolment, processes, referencing
+from .worker import deliver_mails, loop, work_once
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
 
@@ -91,7 +90,7 @@ def referencing_import(file):
 @outbox_cli.command("deliver")
 def outbox_deliver():
     """Envoyer les courriels en attente (avec nouvelles tentatives en cas d'échec)."""
-    click.echo(f"{outbox.deliver_pending()} courriel(s) envoyé(s).")
+    click.echo(f"{deliver_mails()} courriel(s) envoyé(s).")
 
 
 @drafts_cli.command("purge")
@@ -112,15 +111,11 @@ def worker(once, interval):
         check_mail_transport(current_app.config)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    while True:
-        try:
-            done = work_once()
-        finally:
-            db.session.remove()  # no transaction nor connection held while the worker sleeps
-        if once:
-            click.echo(", ".join(f"{k} : {v}" for k, v in done.items()))
-            return
-        time.sleep(interval)
+    if once:
+        done = work_once()
+        click.echo(", ".join(f"{k} : {v}" for k, v in done.items()))
+        return
+    loop(current_app._get_current_object(), interval)
 
 
 def ensure_assets() -> None:
@@ -182,17 +177,7 @@ def portal(host, port):
     app = current_app._get_current_object()
     app.config["DEV_MAILBOX"] = True  # development: the captured mailbox, for this machine only
 
-    def loop():
-        while True:
-            with app.app_context():
-                try:
-                    work_once()
-                except Exception:  # keep the embedded worker alive; the error is logged
-                    app.logger.exception("worker pass failed")
-                    db.session.rollback()
-            time.sleep(5)
-
-    threading.Thread(target=loop, name="worker", daemon=True).start()
+    threading.Thread(target=loop, args=(app, 5), name="worker", daemon=True).start()
     click.echo(_demo_hints())
     mails = " ; courriels visibles sur /dev/courriels" if app.config["MAIL_CAPTURE"] else ""
     click.echo(f"\nPortail : {app.config['PORTAL_URL']}/{mails}\n")

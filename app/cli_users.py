@@ -1,11 +1,10 @@
 """``flask users``: create and list accounts (staff accounts are only created here)."""
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
 from .roles import ROLES, SUPPLIER
-from .services import accounts, outbox
+from .services import accounts
 
 users_cli = AppGroup("users", help="Comptes : créer, lister.")
 
@@ -36,8 +35,6 @@ def create(role, email, login, first_name, last_name, password, sirets, deposita
     if link:
         click.echo(f"Lien pour choisir le mot de passe (valable {accounts.link_hours():g} heures, "
                    f"envoyé par courriel avec l'identifiant) : {link}")
-        if current_app.config["OUTBOX_DELIVER_AFTER_COMMIT"]:
-            outbox.deliver_pending()
 
 
 @users_cli.command("list")

@@ -64,8 +64,18 @@ def from_environment(instance_path: str) -> dict:
             "MAIL_DEFAULT_SENDER", "Portail Ségur Numérique <ne-pas-repondre@segurnum.asp-public.fr>"),
         "MAIL_SUPPRESS_SEND": False,  # capture is ours (MAIL_CAPTURE), not Flask-Mail's
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
-        "OUTBOX_DELIVER_AFTER_COMMIT": _bool("OUTBOX_DELIVER_AFTER_COMMIT", True),
-        "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        # Outbox: a failed attempt is retried after 2, 4, 8… minutes, at most this many minutes apart,
+        # until this many hours after the mail was queued (or put back by « Renvoyer »).
+        "OUTBOX_MAX_BACKOFF_MINUTES": float(os.environ.get("OUTBOX_MAX_BACKOFF_MINUTES", "15")),
+        "OUTBOX_GIVE_UP_HOURS": float(os.environ.get("OUTBOX_GIVE_UP_HOURS", "168")),
+        # Rate limits of the « J'ai oublié » forms (Flask-Limiter), in Redis when REDIS_URL is set
+        # (shared by every process), in memory otherwise (per process); memory if Redis goes away.
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "segur"),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "FORGOTTEN_LIMIT_PER_ACCOUNT": os.environ.get("FORGOTTEN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "FORGOTTEN_LIMIT_PER_ADDRESS": os.environ.get("FORGOTTEN_LIMIT_PER_ADDRESS", "20 per hour"),
         # Look-up adapters.
         "COMPANY_DIRECTORY": os.environ.get("COMPANY_DIRECTORY", "csv"),
         "COMPANY_CSV": os.environ.get("COMPANY_CSV", str(ROOT / "app" / "data" / "companies.csv")),

@@ -1,19 +1,23 @@
-"""The worker's work: due timers, expired drafts, pending mails.
+"""The worker's work: due timers, expired drafts, « J'ai oublié » requests, pending mails.
 
 Each job is a service function that does one unit of work and only flushes, returning what it
 did (None: nothing was due). The worker owns the transactions: one commit per unit, so that a
-failure undoes only its own unit, and one rollback when a job raises.
+crash loses at most the unit in progress, and one rollback when a job raises.
 """
+import logging
 from collections.abc import Callable
 
 from .extensions import db
-from .services import enrolment, outbox, timers
+from .models.mail import SENT
+from .services import accounts, enrolment, outbox, timers
+
+log = logging.getLogger(__name__)
 
 
-def drain(job: Callable[[], object], limit: int = 100) -> int:
+def drain(job: Callable[[], object], limit: int = 1000) -> list:
     """Run ``job`` until it finds nothing due (at most ``limit`` times), committing each unit;
-    returns how many units succeeded (a truthy result)."""
-    done = 0
+    returns what each unit returned."""
+    results = []
     for _ in range(limit):
         try:
             result = job()
@@ -23,12 +27,40 @@ def drain(job: Callable[[], object], limit: int = 100) -> int:
         db.session.commit()
         if result is None:
             break
-        done += bool(result)
-    return done
+        results.append(result)
+    return results
+
+
+def deliver_mails() -> int:
+    """The mail pass: turn the « J'ai oublié » requests into mails, then deliver the due mails, one
+    transaction each. Returns how many were sent; mails in difficulty are logged as errors."""
+    drain(accounts.handle_next_forgotten)
+    statuses = drain(outbox.deliver_next)
+    if any(status != SENT for status in statuses):
+        summary = outbox.difficulty_summary()
+        if summary:
+            log.error("mails in difficulty: %s", summary)
+    return statuses.count(SENT)
 
 
 def work_once() -> dict:
     """One pass of the worker."""
-    drafts = enrolment.purge_expired_drafts()
+    done = {"drafts": enrolment.purge_expired_drafts(), "login_attempts": accounts.purge_login_attempts()}
     db.session.commit()
-    return {"timers": drain(timers.fire_next), "drafts": drafts, "mails": outbox.deliver_pending()}
+    return {"timers": sum(drain(timers.fire_next)), **done, "mails": deliver_mails()}
+
+
+def loop(app, interval: float) -> None:
+    """Work, then wait ``interval`` seconds, or less when a commit of this process queued mails;
+    forever. A failed pass is logged and the next one tries again; no session nor transaction stays
+    open between passes (on SQLite it would hold the write lock)."""
+    while True:
+        outbox.wakeup.clear()
+        with app.app_context():
+            try:
+                work_once()
+            except Exception:  # a database or SMTP hiccup: logged loudly, the next pass tries again
+                log.exception("worker pass failed")
+            finally:
+                db.session.remove()
+        outbox.wakeup.wait(interval)

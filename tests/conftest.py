@@ -3,6 +3,8 @@
 Every test that uses ``app`` (or anything built on it) runs once per database. PostgreSQL tests
 are skipped, with the reason printed, only when no server answers on 127.0.0.1:5432.
 """
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -16,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app import clock, create_app
-from app.extensions import db
+from app.extensions import db, limiter
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -31,25 +33,57 @@ def free_port() -> int:
 
 # --- SMTP -----------------------------------------------------------------------------------
 
+#: The loopback SMTP server refuses recipients of this domain with a 550 (permanent refusal).
+REFUSED_DOMAIN = "@adresse-inconnue.fr"
+
+
 class Mailbox:
-    """Collects what the loopback SMTP server receives."""
+    """Collects what the loopback SMTP server receives. Mails leave only from the worker: reading
+    ``messages`` (or ``to``, or clearing) first runs the worker's mail pass on the current test's app,
+    as the worker would right after the commit; ``received`` is what arrived without running it."""
 
     def __init__(self):
-        self.messages = []
+        self.received = []
+        self.app = None        # the current test's app (set by the ``app`` fixture)
+        self.controller = None
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):
+    def handle_DATA(self, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
-            self.messages.append({"to": list(envelope.rcpt_tos), "message": message})
+            self.received.append({"to": list(envelope.rcpt_tos), "message": message})
         return "250 Message accepted for delivery"
 
+    def deliver(self) -> int:
+        """The worker's mail pass (forgotten requests, then due mails); how many mails were sent."""
+        if self.app is None:
+            return 0
+        from app.worker import deliver_mails
+        with self.app.app_context():
+            return deliver_mails()
+
+    @property
+    def messages(self):
+        self.deliver()
+        return self.received
+
     def clear(self):
+        self.deliver()
         with self._lock:
-            self.messages.clear()
+            self.received.clear()
 
     def to(self, address):
         return [m["message"] for m in self.messages if address in m["to"]]
+
+    @contextlib.contextmanager
+    def stopped(self):
+        """The SMTP server down (connections refused) for the block, then up again on the same port."""
+        self.controller.stop()
+        try:
+            yield
+        finally:
+            self.controller.loop = asyncio.new_event_loop()  # stop() closed the old one
+            self.controller.start()
 
     @staticmethod
     def text(message):
@@ -60,14 +94,31 @@ class Mailbox:
         return message.get_body(preferencelist=("html",)).get_content()
 
 
+class _SMTPHandler:
+    """aiosmtpd's handler (kept apart from Mailbox: aiosmtpd reads every attribute of its handler,
+    and reading ``Mailbox.messages`` runs a delivery)."""
+
+    def __init__(self, mailbox):
+        self.mailbox = mailbox
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith(REFUSED_DOMAIN):  # a mailbox that does not exist: refused for good
+            return "550 5.1.1 Adresse inconnue"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.mailbox.handle_DATA(envelope)
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     mailbox = Mailbox()
     mailbox.port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
-    controller.start()
+    mailbox.controller = Controller(_SMTPHandler(mailbox), hostname="127.0.0.1", port=mailbox.port)
+    mailbox.controller.start()
     yield mailbox
-    controller.stop()
+    mailbox.controller.stop()
 
 
 # --- databases --------------------------------------------------------------------------------
@@ -126,11 +177,15 @@ def app(session_app, smtp_server):
     """The app with an empty database, a fresh upload folder and a released clock."""
     saved_config = dict(session_app.config)
     clock.freeze(None)
+    smtp_server.app = None
     smtp_server.clear()
     with session_app.app_context():
         _empty_database()
+    limiter.reset()  # in-memory rate limits (« J'ai oublié » forms) start afresh
     shutil.rmtree(session_app.config["UPLOAD_FOLDER"], ignore_errors=True)
+    smtp_server.app = session_app
     yield session_app
+    smtp_server.app = None
     clock.freeze(None)
     session_app.config.clear()
     session_app.config.update(saved_config)

@@ -50,6 +50,7 @@ MATRIX = {
     "/demandes/{id}/documents/{doc}":  (404, 200, 200, 404, 200, 200),
     "/demandes/{id}/documents/999999": (404, 404, 404, 404, 404, 404),
     "/dev/courriels":                  (404, 404, 404, 404, 404, 404),  # real SMTP: no capture page
+    "/gestion/courriels":              (LOGIN, LOGIN, 404, 404, 404, 200),  # admins only
 }
 PEOPLE = ("anonyme", "déposant", "fournisseur A", "fournisseur B", "agent", "admin")
 
@@ -126,3 +127,6 @@ def test_an_analyst_follows_requests_read_only(world, portal):
     assert analyst.client.post(f"/gestion/demandes/{public_id}/prise-en-charge",
                                data={"csrf_token": csrf_token(analyst)}).status_code == 404
     assert analyst.client.get(f"/demandes/{public_id}/etape").status_code == 303  # no task of theirs
+    assert analyst.client.get("/gestion/courriels").status_code == 404             # admins only
+    assert analyst.client.post("/gestion/courriels/renvoi", data={"csrf_token": csrf_token(analyst),
+                                                                  "mail": "1"}).status_code == 404

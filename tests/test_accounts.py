@@ -1,18 +1,20 @@
 """Accounts through HTTP: logging in and out, lockout after repeated failures, forgotten identifiant
 and password, single-use password links, the account opening on a request's first validation (mails
 received over SMTP), the users CLI, and CSRF on every form of these pages."""
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import event
 
 from app import clock
 from app.engine.registry import ServiceContext, call
-from app.extensions import db
-from app.models import EnrolmentRequest, OutboxMail, User
-from app.services import accounts, eligibility, outbox
+from app.extensions import db, limiter
+from app.models import EnrolmentRequest, ForgottenRequest, LoginAttempt, OutboxMail, User
+from app.services import accounts, eligibility
 from browser import Browser
 from conftest import Mailbox
 from journey import DEPOSITARY, REPRESENTATIVE, Journey, Supplier
@@ -204,6 +206,7 @@ def test_a_forgotten_identifiant_is_mailed_without_revealing_who_has_an_account(
         answers.append((page.url, page.content))
     assert answers[0] == answers[1] and answers[0][0] == "/connexion"
     assert "Si un compte correspond à l'adresse électronique saisie" in answers[0][1]
+    assert mailbox.received == []                     # nothing sent in the request: the worker mails
     assert mailbox.to("inconnu@fournisseur-sante.fr") == []
     [mail] = mailbox.to("titulaire@fournisseur-sante.fr")
     assert mail["Subject"] == "Rappel de votre identifiant de connexion - Ségur numérique"
@@ -327,7 +330,6 @@ def open_access(app) -> dict:
         request = db.session.scalar(db.select(EnrolmentRequest))
         result = call("accounts.open", ServiceContext(request, "open_access", clock.now()), {})
         db.session.commit()
-        outbox.deliver_pending()
         return result
 
 
@@ -398,6 +400,125 @@ def test_opening_twice_does_nothing_more(portal, client, mailbox):
         assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMail)) == mails
         assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
     assert mailbox.messages == []
+
+
+@pytest.mark.parametrize("url, field, known, unknown", [
+    ("/identifiant-oublie", "email", "titulaire@fournisseur-sante.fr", "inconnu@fournisseur-sante.fr"),
+    ("/mot-de-passe-oublie", "login", "F1234567", "F7654321"),
+])
+def test_the_forgotten_forms_do_the_same_work_whatever_the_account(app, client, mailbox, url, field, known, unknown):
+    """Same SQL statements for a known and an unknown account, so the same time: the answer's delay
+    tells nothing (bench/forgotten.py measures it)."""
+    make_user(app, "supplier", email="titulaire@fournisseur-sante.fr", login="F1234567")
+
+    def statements(value) -> list[str]:
+        form = Browser(client).get(url).form().fill(**{field: value})
+        seen = []
+        with app.app_context():
+            listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listen)
+            try:
+                page = form.submit("Valider")
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listen)
+        assert page.url == "/connexion" and "Si un compte correspond" in page.content
+        return seen
+
+    known_statements, unknown_statements = statements(known), statements(unknown)
+    assert known_statements == unknown_statements and any("INSERT" in s for s in known_statements)
+    assert mailbox.received == []
+    [mail] = mailbox.to("titulaire@fournisseur-sante.fr")      # once the worker has run
+    assert "F1234567" in outbox_text(mail)
+
+
+def forgotten(client, value, address="127.0.0.1"):
+    client.environ_base["REMOTE_ADDR"] = address
+    return Browser(client).get("/mot-de-passe-oublie").form().fill(login=value).submit("Valider")
+
+
+def recorded(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(ForgottenRequest))
+
+
+def assert_limited_per_account(app, client, mailbox):
+    make_user(app, "supplier", email="titulaire@fournisseur-sante.fr", login="F1234567")
+    for value in ("F1234567", " f1234567 ", "F1234567", "f1234567", "F1234567"):   # normalised: one account
+        assert forgotten(client, value).url == "/connexion"
+    refused = forgotten(client, "F1234567")
+    assert refused.status == 429 and refused.h1 == "Trop de demandes"
+    assert "n'a pas été prise en compte : réessayez plus tard" in refused.content
+    assert recorded(app) == 5                                     # the refused one was not recorded
+    assert forgotten(client, "F1234567", address="192.0.2.7").status == 429   # per account, from anywhere
+    assert forgotten(client, "F7654321").url == "/connexion"      # another account is not limited
+    assert len(mailbox.to("titulaire@fournisseur-sante.fr")) == 5
+
+
+def test_the_forgotten_forms_are_limited_per_account(app, client, mailbox):
+    assert_limited_per_account(app, client, mailbox)
+
+
+def test_the_forgotten_forms_are_limited_per_address(app, client, mailbox):
+    app.config["FORGOTTEN_LIMIT_PER_ADDRESS"] = "3 per hour"
+    for n in range(3):
+        assert forgotten(client, f"F000000{n}").url == "/connexion"
+    page = Browser(client).get("/identifiant-oublie").form().fill(email="a@fournisseur-sante.fr").submit("Valider")
+    assert page.url == "/connexion"                                # each form counts on its own
+    assert forgotten(client, "F0000009").status == 429
+    assert forgotten(client, "F0000009", address="192.0.2.7").url == "/connexion"
+    assert recorded(app) == 5
+
+
+@pytest.fixture
+def redis_limits(app):
+    """The limits kept in the Redis server of this machine (as with REDIS_URL), under a key prefix of
+    this test only, removed afterwards."""
+    import uuid
+
+    import redis
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    server = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        server.ping()
+    except redis.ConnectionError as exc:
+        pytest.skip(f"Redis injoignable ({url}) : test du stockage Redis ignoré — {exc}")
+    prefix = f"segur-test-{uuid.uuid4().hex}"
+    app.config.update(RATELIMIT_STORAGE_URI=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
+    limiter.init_app(app)
+    try:
+        yield server, prefix
+    finally:
+        limiter.reset()                                  # deletes this prefix's keys only
+        app.config.update(RATELIMIT_STORAGE_URI="memory://")
+        limiter.init_app(app)
+        assert server.keys(f"{prefix}:*") == []
+
+
+def test_the_limits_are_kept_in_redis_when_it_is_configured(app, client, mailbox, redis_limits):
+    server, prefix = redis_limits
+    assert_limited_per_account(app, client, mailbox)
+    assert any(b"compte:f1234567" in key for key in server.keys(f"{prefix}:*"))
+
+
+def test_redis_url_chooses_the_storage(monkeypatch, tmp_path):
+    from app import config
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+    assert config.from_environment(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/2"
+    monkeypatch.delenv("REDIS_URL")
+    assert config.from_environment(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_the_worker_purges_failed_logins_that_no_longer_count(app, client):
+    login, _ = make_user(app, "supplier")
+    browser = Browser(client)
+    for _ in range(3):
+        login_page(browser, login, "mauvais mot de passe")
+    clock.advance(accounts.LOCK_WINDOW)
+    login_page(browser, login, "mauvais mot de passe")
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "login_attempts : 3" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(LoginAttempt)) == 1
 
 
 # --- CLI ----------------------------------------------------------------------------------------

@@ -162,9 +162,9 @@ def test_timers_fire_when_the_clock_says_so(ctx):
     run.save()
     db.session.commit()
     assert request.instance.next_timer_at == clock.now() + timedelta(days=15)
-    assert drain(timers.fire_next) == 0
+    assert sum(drain(timers.fire_next)) == 0
     clock.advance(timedelta(days=15, seconds=1))
-    assert drain(timers.fire_next) == 1
+    assert sum(drain(timers.fire_next)) == 1
     db.session.refresh(request.instance)
     assert Run.load(request.instance, request).ready_task(SUPPLIER).bpmn_id == "after"
     assert request.instance.next_timer_at is None

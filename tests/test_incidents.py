@@ -132,13 +132,13 @@ def test_a_failing_timer_is_an_incident_and_the_other_timers_still_fire(portal, 
     break_handler(monkeypatch, "enrolment.mark_overdue", lambda ctx: ctx.request.public_id == late)
     clock.freeze(start + timedelta(days=15, minutes=1))
     with portal.app_context():
-        assert drain(timers.fire_next) == 1  # the other one fired; the failing one did not stop the worker
+        assert sum(drain(timers.fire_next)) == 1  # the other one fired; the failing one did not stop the worker
     assert stored(portal, other).overdue_since is not None
     assert stored(portal, late).overdue_since is None
     [incident] = incidents_of(portal, late)
     assert (incident.task_bpmn_id, incident.handler) == ("mark_overdue", "enrolment.mark_overdue")
     with portal.app_context():  # skipped until retried, not retried on every round
-        assert drain(timers.fire_next) == 0
+        assert sum(drain(timers.fire_next)) == 0
     assert incidents_of(portal, late)[0].retries == 0
 
     # The agent's review page says so (with the task, without the incidents page link).
@@ -163,9 +163,7 @@ def test_a_failing_timer_is_an_incident_and_the_other_timers_still_fire(portal, 
     assert request.overdue_since is not None
     assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
     with portal.app_context():
-        from app.services import outbox
-        outbox.deliver_pending()
-        assert drain(timers.fire_next) == 0
+        assert sum(drain(timers.fire_next)) == 0
     reminders = [m for m in mailbox.messages if m["message"]["Subject"].startswith("Relance")]
     assert len(reminders) == 2
     assert "Incident technique en cours" not in agent.review(late).content

@@ -146,16 +146,14 @@ def test_the_reminder_fires_when_the_deposit_is_late(portal, mailbox):
     clock.freeze(start)
     _request_documents(agent, public_id, "rib")
     with portal.app_context():
-        assert drain(timers.fire_next) == 0
+        assert sum(drain(timers.fire_next)) == 0
     clock.freeze(start + timedelta(days=14, hours=23))
     with portal.app_context():
-        assert drain(timers.fire_next) == 0
+        assert sum(drain(timers.fire_next)) == 0
     assert stored(portal, public_id).overdue_since is None
     clock.freeze(start + timedelta(days=15, minutes=1))
     with portal.app_context():
-        assert drain(timers.fire_next) == 1
-        from app.services import outbox
-        outbox.deliver_pending()
+        assert sum(drain(timers.fire_next)) == 1
     request = stored(portal, public_id)
     assert request.overdue_since is not None and request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
     reminder = [m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Relance")]
@@ -163,7 +161,7 @@ def test_the_reminder_fires_when_the_deposit_is_late(portal, mailbox):
     queue = agent.browser.get("/gestion/demandes?status=toutes")
     assert "En retard" in queue.content
     with portal.app_context():  # the timer fires once
-        assert drain(timers.fire_next) == 0
+        assert sum(drain(timers.fire_next)) == 0
 
 
 @pytest.mark.parametrize("ans_number, hosts", [(PENDING_DPI, "oui"), (PENDING_DPI, "non"), (PENDING_NON_DPI, None)],

@@ -247,6 +247,7 @@ def test_actions_follow_the_status(portal, client, status, action):
 
 def test_detail_shows_recap_sections_documents_and_mails(portal, client, mailbox):
     number, journey = file_request(portal)
+    mailbox.deliver()                                      # the worker sends the acknowledgement
     browser = logged_in(portal, client)
 
     page = browser.get(links(row_of(browser.get("/espace/demandes"), number))["Consulter"])

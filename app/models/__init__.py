@@ -1,5 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
-from .account import AccountToken, AuditEntry, LoginAttempt, SupplierAccess, User
+from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User
 from .document import DOCUMENT_TYPES, Document
 from .incident import Incident
 from .mail import OutboxMail
@@ -8,7 +8,7 @@ from .reference import Counter, Referencing, UsedCaptcha
 from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
-    "AccountToken", "AuditEntry", "LoginAttempt", "SupplierAccess", "User",
+    "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User",
     "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "ProcessDraft", "ProcessVersion",
     "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
 ]

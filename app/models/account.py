@@ -1,5 +1,5 @@
 """Accounts: people who log in (suppliers' account holders, agents, analysts, admins), the SIRETs a
-supplier account may see, single-use links, login attempts, and the agents' audit trail."""
+supplier account may see, single-use links, login attempts, forgotten identifiant/password requests, and the agents' audit trail."""
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -86,6 +86,18 @@ class LoginAttempt(db.Model):
     login: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ForgottenRequest(db.Model):
+    """« J'ai oublié mon identifiant / mon mot de passe », as typed: the form records it whatever the
+    account (same work, same time), the worker resolves the account and queues the mail."""
+
+    __tablename__ = "forgotten_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))   # "login" (identifiant) or "password"
+    value: Mapped[str] = mapped_column(String(254))  # the email, or the identifiant or email
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(db.Model):

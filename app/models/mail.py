@@ -1,4 +1,4 @@
-"""Outbox: mails are rows written in the step's transaction and delivered after commit."""
+"""Outbox: mails are rows written in the step's transaction and delivered by the worker after commit."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text
@@ -31,5 +31,10 @@ class OutboxMail(db.Model):
     # "smtp" or "capture" (embedded default: kept here and shown at /dev/courriels).
     transport: Mapped[str | None] = mapped_column(String(10))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The ``Message-ID`` header, the same on every attempt: a mail delivered again after a crash
+    # between the server's acceptance and our commit is recognisable as the same message.
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    # When an admin last put the mail back in the queue (« Renvoyer »): retries count from then.
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request = relationship("EnrolmentRequest", back_populates="mails")

@@ -14,7 +14,12 @@ Decisions:
   default), used once; a new link cancels the person's older unused ones.
 - logins: after 5 failures for one identifiant, or 20 from one address, within 15 minutes, every
   attempt is refused (even with the right password) until the failures are older than 15 minutes;
-  a successful login or a new password clears the identifiant's failures.
+  a successful login or a new password clears the identifiant's failures; the worker deletes
+  failures older than 15 minutes (they no longer count).
+- « J'ai oublié mon identifiant / mon mot de passe »: the form only records what was typed
+  (``record_forgotten``), the same work for any account, so that neither the answer nor its time
+  tells whether an account exists; the worker resolves it and queues the mail. The forms are also
+  rate-limited per address and per value typed (app/web/auth.py).
 """
 import hashlib
 import secrets
@@ -27,7 +32,7 @@ from flask import current_app
 
 from .. import clock
 from ..extensions import db
-from ..models import AccountToken, LoginAttempt, SupplierAccess, User
+from ..models import AccountToken, ForgottenRequest, LoginAttempt, SupplierAccess, User
 from ..roles import ROLES, SUPPLIER
 from . import outbox
 from .enrolment import account_holder, holder_is_depositary
@@ -219,19 +224,43 @@ def send_welcome(user: User, request=None) -> str:
     return send_password_link(user, "mot_de_passe_initialisation", request, **context)
 
 
-def send_login_reminder(email: str) -> None:
-    """« J'ai oublié mon identifiant »: mail the identifiant when an active account has this email."""
-    user = find_by_email(email)
-    if user is not None and user.active:
-        _mail("identifiant_oublie", user)
+FORGOTTEN_LOGIN = "login"         # ForgottenRequest.kind: « J'ai oublié mon identifiant » (an email)
+FORGOTTEN_PASSWORD = "password"   # « J'ai oublié mon mot de passe » (an identifiant or an email)
 
 
-def send_password_reset(login_or_email: str) -> None:
-    """« J'ai oublié mon mot de passe »: mail a new link when an active account has this
-    identifiant (or email)."""
-    user = find_by_login(login_or_email) or find_by_email(login_or_email)
+def forgotten_key(value: str) -> str:
+    """What the « J'ai oublié » forms' rate limit counts per account: the value as typed, normalised."""
+    return (value or "").strip().lower()[:254]
+
+
+def record_forgotten(kind: str, value: str) -> None:
+    """« J'ai oublié … »: record what was typed, whatever the account, so that the answer takes the
+    same work and time for a known and an unknown one; the worker mails (``handle_next_forgotten``)."""
+    db.session.add(ForgottenRequest(kind=kind, value=forgotten_key(value), at=clock.now()))
+    db.session.flush()
+    outbox.wake_after_commit()
+
+
+def handle_next_forgotten() -> bool | None:
+    """Resolve the oldest recorded « J'ai oublié » request and queue its mail when an active account
+    matches (the identifiant for an email; a new password link for an identifiant or an email).
+    Flushes; None when none is left."""
+    row = db.session.scalars(db.select(ForgottenRequest).order_by(ForgottenRequest.id).limit(1)
+                             .with_for_update(skip_locked=True)).first()
+    if row is None:
+        return None
+    db.session.delete(row)
+    if row.kind == FORGOTTEN_LOGIN:
+        user = find_by_email(row.value)
+    else:
+        user = find_by_login(row.value) or find_by_email(row.value)
     if user is not None and user.active:
-        send_password_link(user, "mot_de_passe_reinitialisation")
+        if row.kind == FORGOTTEN_LOGIN:
+            _mail("identifiant_oublie", user)
+        else:
+            send_password_link(user, "mot_de_passe_reinitialisation")
+    db.session.flush()
+    return True
 
 
 # --- opening a supplier's access --------------------------------------------------------------
@@ -304,6 +333,12 @@ def authenticate(login: str, password: str, address: str) -> LoginResult:
     _clear_failures(user.login)
     user.last_login_at = clock.now()
     return LoginResult(user)
+
+
+def purge_login_attempts() -> int:
+    """Delete the failed logins that no longer count (older than the lockout window); flushes."""
+    result = db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.at <= clock.now() - LOCK_WINDOW))
+    return result.rowcount
 
 
 def list_users() -> list[User]:

@@ -1,16 +1,31 @@
 """Mails: rendered from ``mail_templates/<event>/`` into outbox rows, in the caller's transaction,
-and delivered after commit, with retries.
+and delivered by the worker after commit, never in a web request. The caller owns the transaction:
+these functions only flush; the worker commits after each mail.
 
-Delivery takes one row at a time with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so several workers
-can run side by side; SQLite serialises transactions anyway. With ``MAIL_CAPTURE`` (the embedded
-default) a mail is not sent over SMTP but kept as delivered, viewable at ``/dev/courriels``.
+Delivery takes one due row at a time with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so several
+workers can run side by side; SQLite serialises transactions anyway. With ``MAIL_CAPTURE`` (the
+embedded default) a mail is not sent over SMTP but kept as delivered, viewable at ``/dev/courriels``.
+
+No mail is lost to an outage: a failed attempt is retried with an exponential backoff capped at
+``OUTBOX_MAX_BACKOFF_MINUTES``, until ``OUTBOX_GIVE_UP_HOURS`` after the mail was queued (or put
+back by « Renvoyer »); only a permanent refusal (SMTP 5xx for the recipient or the message) fails
+at once. Each row keeps one ``Message-ID`` for all its attempts. A failed mail, and a pending one
+after ``DIFFICULTY_ATTEMPTS`` attempts, are « en difficulté »: listed for admins
+(/gestion/courriels) and logged by the worker.
 """
+import logging
+import secrets
 import smtplib
+import threading
 from datetime import timedelta
+from email.utils import parseaddr
 
 import flask_mail
-from flask import current_app, g
+from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import event as orm_event
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
 
 from .. import clock
 from ..config import ROOT
@@ -19,12 +34,42 @@ from ..models import OutboxMail
 from ..models.mail import FAILED, PENDING, SENT
 
 TEMPLATES = ROOT / "mail_templates"
+#: A pending mail that failed this many times is shown to admins (« en difficulté »).
+DIFFICULTY_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
 _env.filters["date_fr"] = clock.date_fr
 
+
+# --- waking the worker ------------------------------------------------------------------------
+
+#: Set after a commit that queued work for the worker (mails, forgotten requests): the embedded
+#: worker thread of ``flask portal`` waits on it instead of sleeping its whole interval.
+wakeup = threading.Event()
+
+
+def wake_after_commit() -> None:
+    """Wake the worker once the current transaction commits (nothing happens if it rolls back)."""
+    db.session.info["wake_worker"] = True
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    if session.info.pop("wake_worker", False):
+        wakeup.set()
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    if not previous_transaction.nested:  # a savepoint's rollback keeps the rest of the transaction
+        session.info.pop("wake_worker", None)
+
+
+# --- queueing ---------------------------------------------------------------------------------
 
 def render(event: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) of the mail ``event``."""
@@ -34,21 +79,25 @@ def render(event: str, context: dict) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
+def _message_id() -> str:
+    """A new ``Message-ID`` in the sender's domain."""
+    domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "localhost"
+    return f"<outbox-{secrets.token_hex(12)}@{domain}>"
+
+
 def enqueue(event: str, recipient: str, context: dict, request=None) -> OutboxMail:
     """Write the mail to the outbox; it leaves only if the transaction commits."""
     subject, text, html = render(event, context)
     now = clock.now()
     row = OutboxMail(request=request, event=event, recipient=recipient, subject=subject,
                      body_text=text, body_html=html, status=PENDING, attempts=0,
-                     next_attempt_at=now, created_at=now)
+                     next_attempt_at=now, created_at=now, message_id=_message_id())
     db.session.add(row)
-    g.outbox_pending = True
+    wake_after_commit()
     return row
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2 ** attempts, 360))
-
+# --- delivering -------------------------------------------------------------------------------
 
 class _Connection(flask_mail.Connection):
     """Flask-Mail's connection, with a timeout so that a dead SMTP server cannot hang a worker."""
@@ -68,47 +117,96 @@ def _send(row: OutboxMail) -> str:
         return "capture"
     message = flask_mail.Message(subject=row.subject, recipients=[row.recipient],
                                  body=row.body_text, html=row.body_html)
+    message.msgId = row.message_id
     with _Connection(current_app.extensions["mail"]) as conn:
         conn.send(message)
     return "smtp"
 
 
-def _next_due():
-    now = clock.now()
+def _permanent(exc: Exception) -> bool:
+    """The server refused the recipient or the message for good (5xx): retrying cannot help.
+    A 5xx on the sender or the login is our configuration, fixed by us: retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def _backoff(attempts: int) -> timedelta:
+    cap = float(current_app.config["OUTBOX_MAX_BACKOFF_MINUTES"])
+    return timedelta(minutes=min(2 ** min(attempts, 20), cap))
+
+
+def give_up_at(row: OutboxMail):
+    """After this moment a failed attempt fails the mail for good."""
+    return (row.resent_at or row.created_at) + timedelta(hours=float(current_app.config["OUTBOX_GIVE_UP_HOURS"]))
+
+
+def _next_due() -> OutboxMail | None:
     query = (db.select(OutboxMail)
-             .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
-             .order_by(OutboxMail.id).limit(1)
+             .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= clock.now())
+             .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(1)
              .with_for_update(skip_locked=True))
     return db.session.scalars(query).first()
 
 
-def deliver_pending(limit: int = 100) -> int:
-    """Deliver due mails, one transaction each. Returns how many were sent."""
-    sent = 0
-    for _ in range(limit):
-        row = _next_due()
-        if row is None:
-            db.session.commit()
-            break
-        row.attempts += 1
-        try:
-            row.transport = _send(row)
-        except Exception as exc:  # any SMTP/network failure: retry later
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-                row.status = FAILED
-            else:
-                row.next_attempt_at = clock.now() + _backoff(row.attempts)
+def deliver_next() -> str | None:
+    """Attempt the next due mail and flush; returns its status after the attempt (sent, pending,
+    failed), None when none is due. The caller commits (one mail per transaction: a mail the server
+    accepted is marked sent before the next one is tried)."""
+    row = _next_due()
+    if row is None:
+        return None
+    row.attempts += 1
+    row.message_id = row.message_id or _message_id()  # rows queued before Message-IDs were kept
+    try:
+        row.transport = _send(row)
+    except Exception as exc:  # any SMTP/network failure: retry later, unless refused for good
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        now = clock.now()
+        if _permanent(exc) or now >= give_up_at(row):
+            row.status = FAILED
+            log.error("mail %s to %s FAILED for good after %d attempt(s): %s", row.id, row.recipient,
+                      row.attempts, row.last_error)
         else:
-            row.status, row.sent_at, row.last_error = SENT, clock.now(), None
-            sent += 1
-        db.session.commit()
-    return sent
+            row.next_attempt_at = now + _backoff(row.attempts)
+            log.warning("mail %s to %s: attempt %d failed (%s); next attempt at %s", row.id, row.recipient,
+                        row.attempts, row.last_error, row.next_attempt_at.isoformat(timespec="seconds"))
+    else:
+        row.status, row.sent_at, row.last_error = SENT, clock.now(), None
+    db.session.flush()
+    return row.status
 
 
-def deliver_after_request(response):
-    """In-process delivery after a request that queued mails (embedded default and tests)."""
-    if g.pop("outbox_pending", False) and current_app.config["OUTBOX_DELIVER_AFTER_COMMIT"]:
-        db.session.rollback()  # whatever the view left uncommitted is not ours to deliver
-        deliver_pending()
-    return response
+# --- mails in difficulty (admins) ---------------------------------------------------------------
+
+def _in_difficulty():
+    return or_(OutboxMail.status == FAILED,
+               (OutboxMail.status == PENDING) & (OutboxMail.attempts >= DIFFICULTY_ATTEMPTS))
+
+
+def in_difficulty() -> list[OutboxMail]:
+    """Failed mails, and pending ones that have failed several times, oldest first."""
+    return list(db.session.scalars(db.select(OutboxMail).where(_in_difficulty())
+                                   .order_by(OutboxMail.created_at, OutboxMail.id)))
+
+
+def difficulty_summary() -> str | None:
+    """One line for the worker's log when mails are in difficulty, None otherwise."""
+    counts = dict(db.session.execute(db.select(OutboxMail.status, db.func.count())
+                                     .where(_in_difficulty()).group_by(OutboxMail.status)).all())
+    if not counts:
+        return None
+    return (f"{counts.get(FAILED, 0)} mail(s) failed for good and {counts.get(PENDING, 0)} still retried after "
+            f"{DIFFICULTY_ATTEMPTS}+ failed attempts: see /gestion/courriels")
+
+
+def resend(row: OutboxMail) -> bool:
+    """« Renvoyer »: put a mail in difficulty back in the queue, due now, with a new retry period.
+    False when it has been sent meanwhile."""
+    if row.status == SENT:
+        return False
+    now = clock.now()
+    row.status, row.next_attempt_at, row.resent_at = PENDING, now, now
+    db.session.flush()
+    wake_after_commit()
+    return True

@@ -1,11 +1,11 @@
 """Logging in (« Accéder à mon espace personnel ») and out, forgotten identifiant or password, and
 choosing a password through a single-use link. The rules live in app/services/accounts.py."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from forms.accounts import ForgottenLoginForm, ForgottenPasswordForm, LoginForm, NewPasswordForm
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..roles import SUPPLIER
 from ..services import accounts
 
@@ -17,10 +17,10 @@ STAFF_LANDING = "/gestion/demandes"
 
 NON_REVEALING = {
     "login": "Si un compte correspond à l'adresse électronique saisie, un courriel contenant votre identifiant "
-             "vient d'y être envoyé. Pensez à consulter vos courriers indésirables (spams).",
+             "va y être envoyé dans quelques minutes. Pensez à consulter vos courriers indésirables (spams).",
     "password": "Si un compte correspond à l'identifiant saisi, un courriel contenant un lien pour choisir un "
-                "nouveau mot de passe vient d'être envoyé à son adresse électronique. Pensez à consulter vos "
-                "courriers indésirables (spams).",
+                "nouveau mot de passe va être envoyé à son adresse électronique dans quelques minutes. Pensez à "
+                "consulter vos courriers indésirables (spams).",
 }
 
 
@@ -63,11 +63,24 @@ def logout():
     return redirect(url_for("public.home"), code=303)
 
 
+def rate_limited(field: str):
+    """The « J'ai oublié » forms' limits on POST: FORGOTTEN_LIMIT_PER_ADDRESS per client address and
+    FORGOTTEN_LIMIT_PER_ACCOUNT per value typed in ``field`` (normalised); beyond, HTTP 429 (French
+    page, app/web/errors.py) and nothing is recorded."""
+    def decorator(view):
+        per_address = limiter.limit(lambda: current_app.config["FORGOTTEN_LIMIT_PER_ADDRESS"], methods=["POST"])
+        per_account = limiter.limit(lambda: current_app.config["FORGOTTEN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+                                    key_func=lambda: "compte:" + accounts.forgotten_key(request.form.get(field)))
+        return per_address(per_account(view))
+    return decorator
+
+
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])
+@rate_limited("email")
 def forgotten_login():
     form = ForgottenLoginForm()
     if form.validate_on_submit():
-        accounts.send_login_reminder(form.email.data)
+        accounts.record_forgotten(accounts.FORGOTTEN_LOGIN, form.email.data)
         db.session.commit()
         flash(NON_REVEALING["login"], "info")
         return redirect(url_for(".login"), code=303)
@@ -75,10 +88,11 @@ def forgotten_login():
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@rate_limited("login")
 def forgotten_password():
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
-        accounts.send_password_reset(form.login.data)
+        accounts.record_forgotten(accounts.FORGOTTEN_PASSWORD, form.login.data)
         db.session.commit()
         flash(NON_REVEALING["password"], "info")
         return redirect(url_for(".login"), code=303)

@@ -12,6 +12,8 @@ MESSAGES = {
     405: ("Action non autorisée", "Cette action n'est pas possible sur cette page."),
     413: ("Envoi trop volumineux", "L'ensemble des fichiers envoyés est trop volumineux. "
                                    "Chaque fichier doit faire au plus 4 Mo."),
+    429: ("Trop de demandes", "Vous avez fait trop de demandes en peu de temps. Par sécurité, cette demande "
+                              "n'a pas été prise en compte : réessayez plus tard (dans une heure au plus)."),
     500: ("Erreur technique", "Une erreur technique est survenue. Veuillez réessayer dans quelques instants ; "
                               "si le problème persiste, contactez l'assistance."),
 }
