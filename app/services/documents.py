@@ -10,8 +10,10 @@ saying exactly why. The checks run in this order, so the message names the first
 4. one type only (polyglots): no other format recognised by puremagic, no PDF or HTML inside an
    image, no ZIP central directory at the end;
 5. the extension agrees with the content (after 4, so a disguised polyglot is reported as such);
-6. the format itself: PDFs parse with pypdf and carry no encryption, JavaScript or embedded file
-   (object tree walk, then a byte-level search as a second line) and nothing after ``%%EOF``;
+6. the format itself: PDFs parse with pypdf and carry no encryption, JavaScript, embedded file,
+   program launch, data submission or import, XFA form or media, and nothing that opens a web
+   address or another file by itself (object tree walk, then a byte-level search as a second
+   line), and nothing after ``%%EOF``;
    images end exactly at their last chunk / EOI marker and decode fully with Pillow.
 
 ``store`` writes the file under a random name below ``UPLOAD_FOLDER`` before the row is flushed.
@@ -216,15 +218,44 @@ USER_NAMED = {"/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Sh
               "/Properties", "/Dests", "/RoleMap", "/ClassMap"}
 JAVASCRIPT = "javascript"
 EMBEDDED_FILE = "embedded file"
+LAUNCH = "launch"
+DATA_EXCHANGE = "data exchange"
+AUTOMATIC_URI = "automatic uri"
+AUTOMATIC_OTHER_FILE = "automatic other file"
+XFA = "xfa"
+RICH_MEDIA = "rich media"
+_REFUSED = "ce type de document n'est pas accepté."
+#: One reason per kind of active content, in the order they are reported.
 PDF_REJECTIONS = {
-    JAVASCRIPT: "Le PDF contient du JavaScript : ce type de document n'est pas accepté.",
-    EMBEDDED_FILE: "Le PDF contient des fichiers joints : ce type de document n'est pas accepté.",
+    JAVASCRIPT: f"Le PDF contient du JavaScript : {_REFUSED}",
+    EMBEDDED_FILE: f"Le PDF contient des fichiers joints : {_REFUSED}",
+    LAUNCH: f"Le PDF contient une action qui lance un programme : {_REFUSED}",
+    DATA_EXCHANGE: f"Le PDF contient une action qui envoie ou importe des données : {_REFUSED}",
+    AUTOMATIC_URI: f"Le PDF ouvre automatiquement une adresse internet : {_REFUSED}",
+    AUTOMATIC_OTHER_FILE: f"Le PDF ouvre automatiquement un autre fichier : {_REFUSED}",
+    XFA: f"Le PDF contient un formulaire dynamique (XFA) : {_REFUSED}",
+    RICH_MEDIA: f"Le PDF contient du contenu multimédia (vidéo, son, 3D) : {_REFUSED}",
 }
+#: Action types (/S) refused wherever they are, even behind a link the reader clicks.
+ACTIONS_REFUSED = {"/JavaScript": JAVASCRIPT, "/Launch": LAUNCH, "/SubmitForm": DATA_EXCHANGE,
+                   "/ImportData": DATA_EXCHANGE, "/Rendition": RICH_MEDIA}
+#: Action types refused when they run by themselves (the catalog's /OpenAction, any /AA, and
+#: their /Next chains); a link annotation opening a web address when clicked stays accepted.
+AUTOMATIC_ACTIONS_REFUSED = {"/URI": AUTOMATIC_URI, "/GoToR": AUTOMATIC_OTHER_FILE,
+                             "/GoToE": AUTOMATIC_OTHER_FILE}
+#: Annotation types that play media or interactive content.
+MEDIA_ANNOTATIONS = {"/RichMedia", "/3D", "/Movie", "/Sound", "/Screen"}
 _NAME_END = rb"(?=[\s\x00()<>\[\]{}/%]|\Z)"
 #: Second line, on the raw bytes (objects that the tree walk cannot reach, e.g. orphans that a
 #: viewer may still find when it rebuilds a damaged cross-reference table).
-RAW_JAVASCRIPT = re.compile(rb"/JavaScript" + _NAME_END + rb"|/JS\s*[(<]")
-RAW_EMBEDDED_FILE = re.compile(rb"/(?:EmbeddedFiles?|FileAttachment)" + _NAME_END)
+RAW_NAMES = {
+    JAVASCRIPT: re.compile(rb"/JavaScript" + _NAME_END + rb"|/JS\s*[(<]"),
+    EMBEDDED_FILE: re.compile(rb"/(?:EmbeddedFiles?|FileAttachment)" + _NAME_END),
+    LAUNCH: re.compile(rb"/Launch" + _NAME_END),
+    DATA_EXCHANGE: re.compile(rb"/(?:SubmitForm|ImportData)" + _NAME_END),
+    XFA: re.compile(rb"/XFA" + _NAME_END),
+    RICH_MEDIA: re.compile(rb"/(?:RichMedia|Rendition)" + _NAME_END),
+}
 
 
 def _check_pdf(data: bytes) -> None:
@@ -233,9 +264,9 @@ def _check_pdf(data: bytes) -> None:
         raise UploadRejected("Le PDF est protégé par un mot de passe ou chiffré : déposez une "
                              "version non protégée.")
     found = _pdf_active_content(reader) | _pdf_raw_active_content(data)
-    for kind in (JAVASCRIPT, EMBEDDED_FILE):
+    for kind, message in PDF_REJECTIONS.items():
         if kind in found:
-            raise UploadRejected(PDF_REJECTIONS[kind])
+            raise UploadRejected(message)
     _check_nothing_after_pdf_end(data)
 
 
@@ -251,42 +282,75 @@ def _read_pdf(data: bytes) -> PdfReader:
 
 
 def _pdf_active_content(reader: PdfReader) -> set[str]:
-    """Walk every object reachable from the trailer; return what was found (JAVASCRIPT,
-    EMBEDDED_FILE): JavaScript actions (``/S /JavaScript``, ``/JS``) wherever they hang
-    (OpenAction, /AA of pages, annotations or fields), the /JavaScript name tree, embedded files
-    (/EmbeddedFiles name tree, file specifications with /EF, /FileAttachment annotations)."""
+    """Walk every object reachable from the trailer; return the kinds of PDF_REJECTIONS found:
+    JavaScript (``/S /JavaScript``, ``/JS``, the /JavaScript name tree), embedded files
+    (/EmbeddedFiles name tree, file specifications with /EF, /FileAttachment annotations), the
+    actions of ACTIONS_REFUSED anywhere, XFA forms, media annotations; then the actions that run
+    by themselves (catalog /OpenAction, every /AA of the document, pages, annotations and fields,
+    following /Next), checked against AUTOMATIC_ACTIONS_REFUSED."""
     found: set[str] = set()
-    seen: set[tuple[int, int]] = set()
-    stack: list[tuple[object, bool]] = [(reader.trailer, False)]
+    automatic: list[object] = []
     try:
-        while stack:
-            obj, user_named = stack.pop()
-            if isinstance(obj, IndirectObject):
-                if (obj.idnum, obj.generation) in seen:
-                    continue
-                seen.add((obj.idnum, obj.generation))
-                obj = obj.get_object()
-            if isinstance(obj, DictionaryObject):
-                if not user_named:
-                    found |= _pdf_dictionary_findings(obj)
-                stack.extend((value, key in USER_NAMED) for key, value in dict.items(obj))
-            elif isinstance(obj, ArrayObject):
-                stack.extend((item, False) for item in list.__iter__(obj))
+        for obj, user_named in _pdf_objects(reader.trailer):
+            if isinstance(obj, DictionaryObject) and not user_named:
+                found |= _pdf_dictionary_findings(obj)
+                automatic += _automatic_actions(obj)
+        for action, _ in _pdf_objects(*automatic, follow=("/Next",)):
+            if isinstance(action, DictionaryObject) and _name(action, "/S") in AUTOMATIC_ACTIONS_REFUSED:
+                found.add(AUTOMATIC_ACTIONS_REFUSED[_name(action, "/S")])
     except Exception as exc:
         log.info("PDF rejected: object tree unreadable: %r", exc)
         raise UploadRejected(PDF_UNREADABLE) from exc
     return found
 
 
+def _pdf_objects(*roots, follow: tuple[str, ...] | None = None):
+    """Every object reachable from ``roots`` (each indirect object once), with whether it is a
+    dictionary of author-chosen names; with ``follow``, only through those dictionary keys (and
+    the arrays they hold)."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[object, bool]] = [(root, False) for root in roots]
+    while stack:
+        obj, user_named = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        yield obj, user_named
+        if isinstance(obj, DictionaryObject):
+            stack.extend((value, key in USER_NAMED) for key, value in dict.items(obj)
+                         if follow is None or key in follow)
+        elif isinstance(obj, ArrayObject):
+            stack.extend((item, False) for item in list.__iter__(obj))
+
+
 def _pdf_dictionary_findings(obj: DictionaryObject) -> set[str]:
     found = set()
     keys = set(dict.keys(obj))
-    if keys & {"/JS", "/JavaScript"} or _name(obj, "/S") == "/JavaScript":
+    if keys & {"/JS", "/JavaScript"}:
         found.add(JAVASCRIPT)
     if (keys & {"/EmbeddedFiles", "/EF"} or _name(obj, "/Type") == "/EmbeddedFile"
             or _name(obj, "/Subtype") == "/FileAttachment"):
         found.add(EMBEDDED_FILE)
+    if _name(obj, "/S") in ACTIONS_REFUSED:
+        found.add(ACTIONS_REFUSED[_name(obj, "/S")])
+    if "/XFA" in keys:
+        found.add(XFA)
+    if _name(obj, "/Subtype") in MEDIA_ANNOTATIONS:
+        found.add(RICH_MEDIA)
     return found
+
+
+def _automatic_actions(obj: DictionaryObject) -> list[object]:
+    """The actions that ``obj`` runs without a click: its /OpenAction (the catalog's; an array
+    there is a destination, not an action) and every entry of its /AA (additional actions)."""
+    actions = []
+    if "/OpenAction" in obj and isinstance(obj["/OpenAction"], DictionaryObject):
+        actions.append(obj["/OpenAction"])
+    if "/AA" in obj and isinstance(obj["/AA"], DictionaryObject):
+        actions += dict.values(obj["/AA"])
+    return actions
 
 
 def _name(obj: DictionaryObject, key: str) -> str | None:
@@ -295,12 +359,7 @@ def _name(obj: DictionaryObject, key: str) -> str | None:
 
 
 def _pdf_raw_active_content(data: bytes) -> set[str]:
-    found = set()
-    if RAW_JAVASCRIPT.search(data):
-        found.add(JAVASCRIPT)
-    if RAW_EMBEDDED_FILE.search(data):
-        found.add(EMBEDDED_FILE)
-    return found
+    return {kind for kind, pattern in RAW_NAMES.items() if pattern.search(data)}
 
 
 def _check_nothing_after_pdf_end(data: bytes) -> None:
