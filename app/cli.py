@@ -16,7 +16,8 @@ from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .services import enrolment, outbox, processes, referencing, timers
+from .models.document import SCAN_PENDING
+from .services import documents, enrolment, outbox, processes, referencing, timers
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
 
@@ -98,9 +99,24 @@ def drafts_purge():
 
 
 def work_once() -> dict:
-    """One pass of the worker: due timers, expired drafts, pending mails."""
+    """One pass of the worker: due timers, expired drafts, documents to scan, pending mails
+    (after the scans, so that an infected file's mail leaves in the same pass)."""
     return {"timers": timers.fire_due(), "drafts": enrolment.purge_expired_drafts(),
-            "mails": outbox.deliver_pending()}
+            "documents": scan_pending_documents(), "mails": outbox.deliver_pending()}
+
+
+def scan_pending_documents(limit: int = 100) -> int:
+    """Scan the documents left « analyse en cours », one transaction each; stop at the first
+    one that clamd still does not answer for. Returns how many were scanned."""
+    scanned = 0
+    for _ in range(limit):
+        document = documents.scan_next_pending()
+        still_pending = document is not None and document.scan_status == SCAN_PENDING
+        db.session.commit()
+        if document is None or still_pending:
+            break
+        scanned += 1
+    return scanned
 
 
 @click.command("worker")
@@ -108,7 +124,8 @@ def work_once() -> dict:
 @click.option("--once", is_flag=True, help="Une seule passe, puis s'arrêter.")
 @click.option("--interval", default=10.0, show_default=True, help="Secondes entre deux passes.")
 def worker(once, interval):
-    """Déclencher les minuteries échues, purger les brouillons expirés, envoyer les courriels."""
+    """Déclencher les minuteries échues, purger les brouillons expirés, analyser les fichiers en
+    attente d'antivirus, envoyer les courriels."""
     while True:
         done = work_once()
         if once:

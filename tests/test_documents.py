@@ -25,6 +25,7 @@ from app import clock
 from app.extensions import db
 from app.models import Document, EnrolmentRequest, ProcessVersion, WorkflowInstance
 from app.services import documents
+from app.web import files as files_view
 from app.services.documents import MAX_SIZE, UploadRejected, check_upload
 
 POLYGLOT = ("Le fichier contient des données cachées ou de plusieurs types (fichier polyglotte) : "
@@ -585,7 +586,7 @@ def test_send_as_attachment(ctx, enrolment):
     document = upload(enrolment, "Relevé bancaire.pdf", data)
     db.session.commit()
     with ctx.test_request_context():
-        response = documents.send(document)
+        response = files_view.send(document)
         response.direct_passthrough = False
         body = response.get_data()
         response.close()
@@ -601,7 +602,7 @@ def test_send_inline(ctx, enrolment):
     document = upload(enrolment, "photo.png", files.png_bytes())
     db.session.commit()
     with ctx.test_request_context():
-        response = documents.send(document, inline=True)
+        response = files_view.send(document, inline=True)
         response.close()
     assert response.headers["Content-Disposition"] == "inline; filename=photo.png"
     assert response.headers["Content-Type"] == "image/png"

@@ -14,7 +14,11 @@ saying exactly why. The checks run in this order, so the message names the first
    program launch, data submission or import, XFA form or media, and nothing that opens a web
    address or another file by itself (object tree walk, then a byte-level search as a second
    line), and nothing after ``%%EOF``;
-   images end exactly at their last chunk / EOI marker and decode fully with Pillow.
+   images end exactly at their last chunk / EOI marker and decode fully with Pillow;
+7. with the antivirus on (``ANTIVIRUS=clamd``), clamd's verdict: a virus is refused; when clamd
+   does not answer, the file is accepted « analyse en cours » and nobody can download it until
+   the worker has scanned it (``scan_next_pending``: an infected file's bytes are then removed,
+   the request's history and its account holder told).
 
 ``store`` writes the file under a random name below ``UPLOAD_FOLDER`` before the row is flushed.
 Session events keep the disk in step with the database: a file written in a transaction (or in a
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import puremagic
-from flask import Response, current_app, send_file
+from flask import current_app
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
@@ -40,7 +44,8 @@ from sqlalchemy import event
 
 from .. import clock
 from ..extensions import db
-from ..models.document import DRAFT, FILED, Document
+from ..models.document import DRAFT, FILED, SCAN_INFECTED, SCAN_PENDING, Document
+from . import antivirus, audit, outbox
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,7 @@ class CheckedFile:
     data: bytes
     sha256: str
     size: int
+    scan_status: str | None = None  # the antivirus verdict (None: not scanned)
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -92,7 +98,8 @@ def check_upload(filename: str, data: bytes) -> CheckedFile:
     FORMAT_CHECKS[content_type](data)
     return CheckedFile(original_name=name, content_type=content_type,
                        extension=STORED_EXTENSIONS[content_type], data=data,
-                       sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+                       sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                       scan_status=_scan(data))
 
 
 def _check_name(name: str) -> str:
@@ -466,6 +473,71 @@ def _check_pixel_count(image) -> None:
 FORMAT_CHECKS = {PDF: _check_pdf, PNG: _check_png, JPEG: _check_jpeg}
 
 
+# --- antivirus ----------------------------------------------------------------------------------
+
+def _scan(data: bytes) -> str | None:
+    """The antivirus verdict to store (None when it is off); a virus is refused at once."""
+    if not antivirus.enabled():
+        return None
+    verdict = antivirus.scan(data)
+    if verdict.status == SCAN_INFECTED:
+        raise UploadRejected(_infected_message(verdict.threat))
+    return verdict.status
+
+
+def _infected_message(threat: str | None) -> str:
+    return f"Le fichier contient un virus ({threat}) : il n'est pas accepté."
+
+
+def scan_next_pending() -> Document | None:
+    """Scan the oldest document left « analyse en cours » (locked, skipped by other workers);
+    flush, the caller commits. Returns it (still pending when clamd did not answer), or None
+    when there is none or the antivirus is off."""
+    if not antivirus.enabled():
+        return None
+    document = db.session.scalars(
+        db.select(Document).where(Document.scan_status == SCAN_PENDING)
+        .order_by(Document.id).limit(1).with_for_update(skip_locked=True)).first()
+    if document is None:
+        return None
+    verdict = antivirus.scan(path_of(document).read_bytes())
+    document.scan_status = verdict.status
+    if verdict.status == SCAN_INFECTED:
+        _set_aside(document, verdict.threat)
+    db.session.flush()
+    return document
+
+
+def _set_aside(document: Document, threat: str | None) -> None:
+    """An infected file: its bytes are removed once the transaction commits (the row stays, so
+    that the request shows what was removed and why), the request's history and its account
+    holder are told."""
+    document.scan_threat = (threat or "")[:200]
+    _remember(db.session(), DOOMED_FILES, path_of(document))
+    request = document.request
+    detail = f"« {document.original_name} » ({document.label}) : {threat}"
+    audit.record("Fichier infecté écarté par l'antivirus", request, detail)
+    if request.holder_email:
+        outbox.enqueue("fichier_infecte", request.holder_email, {
+            "number": request.number, "file_name": document.original_name,
+            "document_type": document.label, "uploaded_at": document.uploaded_at, "threat": threat,
+            "portal_url": current_app.config["PORTAL_URL"],
+            "assistance_url": current_app.config["ASSISTANCE_URL"]}, request=request)
+
+
+DOWNLOAD_REFUSALS = {
+    SCAN_PENDING: ("Ce fichier est en cours d'analyse par l'antivirus : il pourra être consulté "
+                   "dès que l'analyse l'aura déclaré sain. Réessayez dans quelques minutes."),
+    SCAN_INFECTED: ("L'antivirus a détecté un virus dans ce fichier : il a été écarté et ne peut "
+                    "être consulté par personne."),
+}
+
+
+def download_refusal(document: Document) -> str | None:
+    """Why nobody may download ``document`` (pending or infected), or None."""
+    return None if document.downloadable else DOWNLOAD_REFUSALS[document.scan_status]
+
+
 # --- storage ------------------------------------------------------------------------------------
 
 STORAGE_NAME = re.compile(r"[0-9a-f]{32}\.(?:pdf|png|jpg)")
@@ -505,7 +577,7 @@ def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
         request=request, kind=kind, field=field, state=state,
         original_name=checked.original_name, storage_name=storage_name,
         content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-        uploaded_at=clock.now(), uploaded_by=uploaded_by)
+        uploaded_at=clock.now(), uploaded_by=uploaded_by, scan_status=checked.scan_status)
     db.session.add(document)
     db.session.flush()
     return document
@@ -641,24 +713,3 @@ def _listen(identifier: str, listener) -> None:
 _listen("persistent_to_deleted", _on_persistent_to_deleted)
 _listen("after_commit", _on_after_commit)
 _listen("after_transaction_end", _on_after_transaction_end)
-
-
-# --- serving ------------------------------------------------------------------------------------
-
-#: Content types a browser may show inline (previews): the accepted ones, nothing else.
-INLINE_TYPES = (PDF, PNG, JPEG)
-
-
-def send(document: Document, *, inline: bool = False) -> Response:
-    """The file as a download (or, with ``inline``, for display in a page of the portal: PDF and
-    images only, anything else stays an attachment), never sniffed nor cached.
-    The caller has checked that the current user may see it."""
-    inline = inline and document.content_type in INLINE_TYPES
-    response = send_file(path_of(document), mimetype=document.content_type,
-                         as_attachment=not inline, download_name=document.original_name,
-                         etag=document.sha256, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    if inline:  # shown only inside the portal's own pages, never framed by another site
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-    return response
