@@ -70,7 +70,7 @@ def from_environment(instance_path: str) -> dict:
         # ``host:port`` or a unix socket path); anything else turns it off.
         "ANTIVIRUS": os.environ.get("ANTIVIRUS", "off").strip().lower(),
         "CLAMD_ADDRESS": os.environ.get("CLAMD_ADDRESS", "127.0.0.1:3310"),
-        "CLAMD_TIMEOUT": float(os.environ.get("CLAMD_TIMEOUT", "10")),
+        "CLAMD_TIMEOUT": float(os.environ.get("CLAMD_TIMEOUT", "5")),
         # Drafts of anonymous initial enrolments are purged after this many hours without activity.
         "DRAFT_MAX_AGE_HOURS": float(os.environ.get("DRAFT_MAX_AGE_HOURS", "72")),
         # « Mot de passe » links (account opening, forgotten password) are valid this many hours.

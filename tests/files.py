@@ -3,7 +3,9 @@
 Valid files: ``png_bytes``, ``jpeg_bytes``, ``pdf_bytes`` (a real one-page PDF with text that
 pypdf extracts); each accepts ``size=`` to pad it, staying valid, to an exact number of bytes.
 Then the files each upload rule must reject: encrypted PDF, PDF with JavaScript or an embedded
-file, polyglots, corrupt files…
+file, PDF with actions (``pdf_with_action_bytes``: launch, data submission, an address or another
+file opened by itself…), XFA or media, polyglots, corrupt files… And ``pdf_with_eicar_bytes``: a
+valid PDF carrying the EICAR antivirus test string, for the antivirus.
 """
 import io
 import random
