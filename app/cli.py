@@ -107,7 +107,8 @@ def work_once() -> dict:
 
 def scan_pending_documents(limit: int = 100) -> int:
     """Scan the documents left « analyse en cours », one transaction each; stop at the first
-    one that clamd still does not answer for. Returns how many were scanned."""
+    one that clamd still does not answer for (it goes to the back of the queue: next pass, the
+    others are tried first). Returns how many were scanned."""
     scanned = 0
     for _ in range(limit):
         document = documents.scan_next_pending()

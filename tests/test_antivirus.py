@@ -3,7 +3,8 @@
 The session fixture starts its own ``clamd`` (Debian's ``clamav-daemon``, installed by the README
 test command) on a free loopback port, with a signature database written here: a body signature
 (``.ndb``) for the EICAR test string, so that a valid PDF carrying it passes the portal's own
-checks and is caught by clamd. « clamd down » is an address where nothing listens.
+checks and is caught by clamd. « clamd down » is an address where nothing listens; « clamd
+fails on a file » is a file above its stream limit (``StreamMaxLength 1M``).
 """
 import os
 import shutil
@@ -46,7 +47,8 @@ def clamd(tmp_path_factory):
     port = free_port()
     (folder / "clamd.conf").write_text(
         f"DatabaseDirectory {folder / 'db'}\nTCPSocket {port}\nTCPAddr 127.0.0.1\n"
-        f"Foreground yes\nLogFile {folder / 'clamd.log'}\nTemporaryDirectory {folder}\n")
+        f"Foreground yes\nLogFile {folder / 'clamd.log'}\nTemporaryDirectory {folder}\n"
+        "StreamMaxLength 1M\n")
     with open(folder / "output.txt", "wb") as output:
         process = subprocess.Popen([binary, "-c", str(folder / "clamd.conf")],
                                    stdout=output, stderr=subprocess.STDOUT)
@@ -197,6 +199,30 @@ def test_files_uploaded_while_clamd_is_down_wait_for_the_worker(scanning, clamd)
     page = agent.review(public_id)
     assert document_rows(page)["rib.pdf"][3:] == ["sain", "Télécharger rib.pdf"]
     assert agent.browser.client.get(url).status_code == 200
+
+
+def test_a_file_that_clamd_fails_on_does_not_hold_the_others_back(scanning, clamd):
+    journey = Journey(scanning.test_client())
+    journey.start()
+    journey.until("referencing_dpi")
+    too_long = files.pdf_bytes("Certificat de référencement ANS", size=2 * 1024 * 1024)
+    form = journey.fill().attach("doc_referencing_certificate", "certificat-referencement.pdf", too_long)
+    journey.page = form.submit("Etape suivante")
+    assert journey.form_key == "siret_search", journey.page.errors()   # accepted, to scan again
+    clamd_down(scanning)
+    journey.complete()
+    public_id = journey.page.url.split("/")[2]
+    assert scans(scanning, public_id)["certificat-referencement.pdf"] == ("pending", None)
+    assert scans(scanning, public_id)["certificat-hds.pdf"] == ("clean", None)
+    assert scans(scanning, public_id)["rib.pdf"] == ("pending", None)
+
+    scanning.config["CLAMD_ADDRESS"] = clamd
+    with scanning.app_context():
+        assert work_once()["documents"] == 0       # the certificate, uploaded first: clamd fails
+        assert work_once()["documents"] == 2       # the others first, then the certificate again
+    statuses = scans(scanning, public_id)
+    assert statuses["certificat-referencement.pdf"] == ("pending", None)
+    assert statuses["cni-representant.jpg"] == statuses["rib.pdf"] == ("clean", None)
 
 
 def test_an_infected_file_found_by_the_worker_is_removed_and_the_supplier_told(scanning, clamd, mailbox):

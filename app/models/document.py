@@ -53,6 +53,8 @@ class Document(db.Model):
     uploaded_by: Mapped[str] = mapped_column(String(200), default="")
     scan_status: Mapped[str | None] = mapped_column(String(10), index=True)
     scan_threat: Mapped[str | None] = mapped_column(String(200))
+    # When the antivirus last tried (its verdict, or no answer): the worker retries the oldest first.
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request = relationship("EnrolmentRequest", back_populates="documents")
 

@@ -490,18 +490,19 @@ def _infected_message(threat: str | None) -> str:
 
 
 def scan_next_pending() -> Document | None:
-    """Scan the oldest document left « analyse en cours » (locked, skipped by other workers);
-    flush, the caller commits. Returns it (still pending when clamd did not answer), or None
-    when there is none or the antivirus is off."""
+    """Scan the document left « analyse en cours » that the antivirus tried longest ago (so that
+    a file that clamd keeps failing on does not hold the others back), locked and skipped by
+    other workers; flush, the caller commits. Returns it (still pending when clamd did not
+    answer), or None when there is none or the antivirus is off."""
     if not antivirus.enabled():
         return None
     document = db.session.scalars(
         db.select(Document).where(Document.scan_status == SCAN_PENDING)
-        .order_by(Document.id).limit(1).with_for_update(skip_locked=True)).first()
+        .order_by(Document.scanned_at, Document.id).limit(1).with_for_update(skip_locked=True)).first()
     if document is None:
         return None
     verdict = antivirus.scan(path_of(document).read_bytes())
-    document.scan_status = verdict.status
+    document.scan_status, document.scanned_at = verdict.status, clock.now()
     if verdict.status == SCAN_INFECTED:
         _set_aside(document, verdict.threat)
     db.session.flush()
@@ -577,7 +578,8 @@ def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
         request=request, kind=kind, field=field, state=state,
         original_name=checked.original_name, storage_name=storage_name,
         content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-        uploaded_at=clock.now(), uploaded_by=uploaded_by, scan_status=checked.scan_status)
+        uploaded_at=clock.now(), uploaded_by=uploaded_by, scan_status=checked.scan_status,
+        scanned_at=clock.now() if checked.scan_status else None)
     db.session.add(document)
     db.session.flush()
     return document
