@@ -125,8 +125,7 @@ def scan_pending_documents(limit: int = 100) -> int:
 @click.option("--once", is_flag=True, help="Une seule passe, puis s'arrêter.")
 @click.option("--interval", default=10.0, show_default=True, help="Secondes entre deux passes.")
 def worker(once, interval):
-    """Déclencher les minuteries échues, purger les brouillons expirés, analyser les fichiers en
-    attente d'antivirus, envoyer les courriels."""
+    """Déclencher les minuteries échues, purger les brouillons expirés, envoyer les courriels."""
     while True:
         done = work_once()
         if once:
