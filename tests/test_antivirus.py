@@ -6,7 +6,6 @@ test command) on a free loopback port, with a signature database written here: a
 checks and is caught by clamd. « clamd down » is an address where nothing listens; « clamd
 fails on a file » is a file above its stream limit (``StreamMaxLength 1M``).
 """
-import os
 import shutil
 import subprocess
 import time
@@ -18,6 +17,7 @@ import files
 from app.cli import work_once
 from app.extensions import db
 from app.models import Document, EnrolmentRequest
+from app.services import documents
 from browser import Browser
 from conftest import free_port
 from instruction_steps import Agent, file_request
@@ -201,6 +201,17 @@ def test_files_uploaded_while_clamd_is_down_wait_for_the_worker(scanning, clamd)
     assert agent.browser.client.get(url).status_code == 200
 
 
+def test_a_deposited_file_waiting_for_the_antivirus_is_not_a_link_in_its_step(scanning):
+    clamd_down(scanning)
+    journey = Journey(scanning.test_client())
+    journey.start()
+    journey.until("siret_search")
+    page = journey.back()
+    existing = page.doc.xpath('//*[@id="doc_referencing_certificate-existing"]')[0]
+    assert "Fichier déposé : certificat-referencement.pdf" in " ".join(existing.text_content().split())
+    assert not existing.xpath(".//a")
+
+
 def test_a_file_that_clamd_fails_on_does_not_hold_the_others_back(scanning, clamd):
     journey = Journey(scanning.test_client())
     journey.start()
@@ -229,7 +240,6 @@ def test_an_infected_file_found_by_the_worker_is_removed_and_the_supplier_told(s
     clamd_down(scanning)
     public_id, supplier = file_request_with_rib(scanning, files.pdf_with_eicar_bytes())
     with scanning.app_context():
-        from app.services import documents
         rib = db.session.scalar(db.select(Document).where(Document.kind == "rib"))
         path = documents.path_of(rib)
     assert path.exists()
