@@ -16,7 +16,6 @@ from .engine import DeployError, deploy, read_folder
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .models.document import SCAN_PENDING
 from .services import documents, enrolment, outbox, processes, referencing, timers
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
@@ -106,15 +105,13 @@ def work_once() -> dict:
 
 
 def scan_pending_documents(limit: int = 100) -> int:
-    """Scan the documents left « analyse en cours », one transaction each; stop at the first
-    one that clamd still does not answer for (it goes to the back of the queue: next pass, the
-    others are tried first). Returns how many were scanned."""
+    """Scan the documents left « analyse en cours », one transaction each, until none is left
+    or clamd does not answer. Returns how many were scanned."""
     scanned = 0
     for _ in range(limit):
         document = documents.scan_next_pending()
-        still_pending = document is not None and document.scan_status == SCAN_PENDING
         db.session.commit()
-        if document is None or still_pending:
+        if document is None:
             break
         scanned += 1
     return scanned

@@ -492,8 +492,9 @@ def _infected_message(threat: str | None) -> str:
 def scan_next_pending() -> Document | None:
     """Scan the document left « analyse en cours » that the antivirus tried longest ago (so that
     a file that clamd keeps failing on does not hold the others back), locked and skipped by
-    other workers; flush, the caller commits. Returns it (still pending when clamd did not
-    answer), or None when there is none or the antivirus is off."""
+    other workers; flush, the caller commits. Returns the scanned document, or None when there
+    is nothing more to do now: none pending, the antivirus off, or clamd still not answering
+    (the document stays pending, at the back of the queue)."""
     if not antivirus.enabled():
         return None
     document = db.session.scalars(
@@ -506,7 +507,7 @@ def scan_next_pending() -> Document | None:
     if verdict.status == SCAN_INFECTED:
         _set_aside(document, verdict.threat)
     db.session.flush()
-    return document
+    return None if verdict.status == SCAN_PENDING else document
 
 
 def _set_aside(document: Document, threat: str | None) -> None:
