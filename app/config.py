@@ -81,6 +81,11 @@ def from_environment(instance_path: str) -> dict:
         "COMPANY_CSV": os.environ.get("COMPANY_CSV", str(ROOT / "app" / "data" / "companies.csv")),
         "COMPANY_API_URL": os.environ.get("COMPANY_API_URL", "https://recherche-entreprises.api.gouv.fr"),
         "COMPANY_API_TIMEOUT": float(os.environ.get("COMPANY_API_TIMEOUT", "5")),
+        # Antivirus: ``clamd`` scans every uploaded file (ClamAV's daemon at CLAMD_ADDRESS,
+        # ``host:port`` or a unix socket path); anything else turns it off.
+        "ANTIVIRUS": os.environ.get("ANTIVIRUS", "off").strip().lower(),
+        "CLAMD_ADDRESS": os.environ.get("CLAMD_ADDRESS", "127.0.0.1:3310"),
+        "CLAMD_TIMEOUT": float(os.environ.get("CLAMD_TIMEOUT", "5")),
         # Drafts of anonymous initial enrolments are purged after this many hours without activity.
         "DRAFT_MAX_AGE_HOURS": float(os.environ.get("DRAFT_MAX_AGE_HOURS", "72")),
         # « Mot de passe » links (account opening, forgotten password) are valid this many hours.

@@ -1,4 +1,5 @@
-"""The worker's work: due timers, expired drafts, « J'ai oublié » requests, pending mails.
+"""The worker's work: due timers, expired drafts, documents waiting for the antivirus,
+« J'ai oublié » requests, pending mails.
 
 Each job is a service function that does one unit of work and only flushes, returning what it
 did (None: nothing was due). The worker owns the transactions: one commit per unit, so that a
@@ -9,7 +10,7 @@ from collections.abc import Callable
 
 from .extensions import db
 from .models.mail import SENT
-from .services import accounts, enrolment, outbox, timers
+from .services import accounts, documents, enrolment, outbox, timers
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ def work_once() -> dict:
     """One pass of the worker."""
     done = {"drafts": enrolment.purge_expired_drafts(), "login_attempts": accounts.purge_login_attempts()}
     db.session.commit()
-    return {"timers": sum(drain(timers.fire_next)), **done, "mails": deliver_mails()}
+    return {"timers": sum(drain(timers.fire_next)), **done,
+            "documents": len(drain(documents.scan_next_pending)),  # before the mails: an infected
+            "mails": deliver_mails()}                               # file's mail leaves in this pass
 
 
 def loop(app, interval: float) -> None:

@@ -3,7 +3,9 @@
 Valid files: ``png_bytes``, ``jpeg_bytes``, ``pdf_bytes`` (a real one-page PDF with text that
 pypdf extracts); each accepts ``size=`` to pad it, staying valid, to an exact number of bytes.
 Then the files each upload rule must reject: encrypted PDF, PDF with JavaScript or an embedded
-file, polyglots, corrupt files…
+file, PDF with actions (``pdf_with_action_bytes``: launch, data submission, an address or another
+file opened by itself…), XFA or media, polyglots, corrupt files… And ``pdf_with_eicar_bytes``: a
+valid PDF carrying the EICAR antivirus test string, for the antivirus.
 """
 import io
 import random
@@ -76,10 +78,14 @@ def jpeg_bytes(width: int = 16, height: int = 16, *, size: int | None = None) ->
 
 # --- PDF ----------------------------------------------------------------------------------------
 
-def raw_pdf(objects: list[str | bytes], *, padding: int = 0, tail: bytes = b"") -> bytes:
+def raw_pdf(objects: list[str | bytes], *, padding: int = 0, tail: bytes = b"",
+            comment: bytes = b"") -> bytes:
     """A PDF written by hand: ``objects[i]`` is the body of object ``i + 1``; object 1 is the
-    catalog. ``padding`` bytes of comment after the header; ``tail`` appended after %%EOF."""
+    catalog. ``padding`` bytes of comment after the header (or that ``comment`` line);
+    ``tail`` appended after %%EOF."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    if comment:
+        out += b"%" + comment + b"\n"
     if padding:
         out += b"%" + b"0" * (padding - 2) + b"\n"
     offsets = []
@@ -179,6 +185,68 @@ def pdf_with_embedded_file_bytes(where: str = "names") -> bytes:
     if where == "escaped":
         annotation = annotation.replace("/FileAttachment", "/File#41ttachment").replace("/EF", "/E#46")
     return raw_pdf(pdf_objects(page=annotation) + [file_stream])
+
+
+def _action(kind: str) -> str:
+    return {
+        "launch": "<< /S /Launch /F (C:\\\\Windows\\\\System32\\\\calc.exe) >>",
+        "uri": "<< /S /URI /URI (https://exemple.invalid/suivi) >>",
+        "submit_form": "<< /S /SubmitForm /F << /FS /URL /F (https://exemple.invalid/collecte) >> >>",
+        "import_data": "<< /S /ImportData /F (donnees.fdf) >>",
+        "gotor": "<< /S /GoToR /F (autre.pdf) /D [0 /Fit] >>",
+        "gotoe": "<< /S /GoToE /D [0 /Fit] /T << /R /C /N (joint) >> >>",
+        "rendition": "<< /S /Rendition /OP 0 >>",
+        "goto": "<< /S /GoTo /D [3 0 R /Fit] >>",
+    }[kind]
+
+
+def pdf_with_action_bytes(kind: str, where: str = "open_action") -> bytes:
+    """A PDF whose action of ``kind`` (launch, uri, submit_form, import_data, gotor, gotoe,
+    rendition, goto) hangs from ``where``: ``open_action`` (the catalog's /OpenAction),
+    ``document_aa`` (the catalog's /AA, on close), ``page_aa`` (the page's /AA, on open),
+    ``annotation_aa`` (a link annotation's /AA, when the mouse enters it), ``field_aa`` (a form
+    field's /AA, on focus), ``next`` (the second action of the /OpenAction's /Next chain),
+    ``link`` (a link annotation's /A: runs only when the reader clicks it), ``orphan`` (an object
+    that nothing references)."""
+    link = "/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 100 100] %s >>]"
+    extra = {
+        "open_action": ("/OpenAction 6 0 R", ""),
+        "document_aa": ("/AA << /WC 6 0 R >>", ""),
+        "page_aa": ("", "/AA << /O 6 0 R >>"),
+        "annotation_aa": ("", link % "/AA << /E 6 0 R >>"),
+        "field_aa": ("/AcroForm << /Fields [7 0 R] >>", "/Annots [7 0 R]"),
+        "next": ("/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next [6 0 R] >>", ""),
+        "link": ("", link % "/A 6 0 R"),
+        "orphan": ("", ""),
+    }
+    catalog, page = extra[where]
+    objects = pdf_objects(catalog=catalog, page=page) + [_action(kind)]
+    if where == "field_aa":
+        objects.append("<< /Type /Annot /Subtype /Widget /FT /Tx /T (nom) /Rect [0 0 100 20] "
+                       "/P 3 0 R /AA << /Fo 6 0 R >> >>")
+    return raw_pdf(objects)
+
+
+def pdf_with_xfa_bytes() -> bytes:
+    """A PDF whose form is an XFA form (an XML package that the reader runs)."""
+    xfa = b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"></xdp:xdp>'
+    return raw_pdf(pdf_objects(catalog="/AcroForm << /Fields [] /XFA 6 0 R >>")
+                   + [b"<< /Length %d >>\nstream\n" % len(xfa) + xfa + b"\nendstream"])
+
+
+def pdf_with_media_bytes(subtype: str) -> bytes:
+    """A PDF with a media annotation: RichMedia, 3D, Movie, Sound or Screen."""
+    return raw_pdf(pdf_objects(page=f"/Annots [<< /Type /Annot /Subtype /{subtype} "
+                                    "/Rect [0 0 100 100] >>]"))
+
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def pdf_with_eicar_bytes() -> bytes:
+    """A valid PDF (it passes our own checks) carrying the EICAR antivirus test string in a
+    comment: an antivirus with a body signature for it must catch it."""
+    return raw_pdf(pdf_objects("Attestation"), comment=EICAR)
 
 
 def corrupt_pdf_bytes() -> bytes:

@@ -20,10 +20,12 @@ from pypdf import PdfReader
 from sqlalchemy.exc import IntegrityError
 
 import files
+from journey import Journey
 from app import clock
 from app.extensions import db
 from app.models import Document, EnrolmentRequest, ProcessVersion, WorkflowInstance
 from app.services import documents
+from app.web import files as files_view
 from app.services.documents import MAX_SIZE, UploadRejected, check_upload
 
 POLYGLOT = ("Le fichier contient des données cachées ou de plusieurs types (fichier polyglotte) : "
@@ -35,6 +37,15 @@ TOO_BIG = "Le fichier dépasse la taille maximale de 4 Mo."
 SPECIAL = "Le nom du fichier contient des caractères spéciaux non autorisés : "
 JAVASCRIPT = "Le PDF contient du JavaScript : ce type de document n'est pas accepté."
 EMBEDDED = "Le PDF contient des fichiers joints : ce type de document n'est pas accepté."
+LAUNCH = "Le PDF contient une action qui lance un programme : ce type de document n'est pas accepté."
+DATA_EXCHANGE = ("Le PDF contient une action qui envoie ou importe des données : ce type de document "
+                 "n'est pas accepté.")
+AUTOMATIC_URI = "Le PDF ouvre automatiquement une adresse internet : ce type de document n'est pas accepté."
+AUTOMATIC_OTHER_FILE = ("Le PDF ouvre automatiquement un autre fichier : ce type de document n'est pas "
+                        "accepté.")
+XFA = "Le PDF contient un formulaire dynamique (XFA) : ce type de document n'est pas accepté."
+MEDIA = ("Le PDF contient du contenu multimédia (vidéo, son, 3D) : ce type de document n'est pas "
+         "accepté.")
 ENCRYPTED = ("Le PDF est protégé par un mot de passe ou chiffré : déposez une version non "
              "protégée.")
 
@@ -287,6 +298,61 @@ def test_rejects_pdf_with_embedded_file(where, reject):
     assert reject("kbis.pdf", files.pdf_with_embedded_file_bytes(where)) == EMBEDDED
 
 
+AUTOMATIC = ["open_action", "document_aa", "page_aa", "annotation_aa", "field_aa", "next"]
+
+
+@pytest.mark.parametrize("where", AUTOMATIC + ["link", "orphan"])
+@pytest.mark.parametrize("kind, message", [
+    ("launch", LAUNCH), ("submit_form", DATA_EXCHANGE), ("import_data", DATA_EXCHANGE),
+    ("rendition", MEDIA),
+])
+def test_rejects_pdf_actions_that_are_never_needed_wherever_they_are(kind, message, where, reject):
+    assert reject("kbis.pdf", files.pdf_with_action_bytes(kind, where)) == message
+
+
+@pytest.mark.parametrize("where", AUTOMATIC)
+@pytest.mark.parametrize("kind, message", [
+    ("uri", AUTOMATIC_URI), ("gotor", AUTOMATIC_OTHER_FILE), ("gotoe", AUTOMATIC_OTHER_FILE),
+])
+def test_rejects_pdf_opening_an_address_or_another_file_by_itself(kind, message, where, reject):
+    assert reject("kbis.pdf", files.pdf_with_action_bytes(kind, where)) == message
+
+
+@pytest.mark.parametrize("kind", ["uri", "gotor", "gotoe"])
+def test_accepts_a_link_that_the_reader_clicks(kind, accept):
+    accept("kbis.pdf", files.pdf_with_action_bytes(kind, "link"))
+
+
+@pytest.mark.parametrize("where", AUTOMATIC)
+def test_accepts_an_automatic_jump_inside_the_document(where, accept):
+    accept("kbis.pdf", files.pdf_with_action_bytes("goto", where))
+
+
+def test_rejects_pdf_with_xfa_form(reject):
+    assert reject("kbis.pdf", files.pdf_with_xfa_bytes()) == XFA
+
+
+@pytest.mark.parametrize("subtype", ["RichMedia", "3D", "Movie", "Sound", "Screen"])
+def test_rejects_pdf_with_media(subtype, reject):
+    assert reject("kbis.pdf", files.pdf_with_media_bytes(subtype)) == MEDIA
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: files.pdf_with_action_bytes("launch", "page_aa"), LAUNCH),
+    (lambda: files.pdf_with_action_bytes("uri", "open_action"), AUTOMATIC_URI),
+    (files.pdf_with_xfa_bytes, XFA),
+])
+def test_pdf_with_automatic_actions_is_refused_in_the_step_form(portal, client, build, message):
+    journey = Journey(client)
+    journey.start()
+    journey.until("bank_details")
+    page = journey.fill().attach("doc_rib", "rib.pdf", build()).submit("Etape suivante")
+    assert page.status == 422
+    assert page.errors()["doc_rib"] == [f"rib.pdf : {message}"]
+    with portal.app_context():
+        assert db.session.scalar(db.select(Document).where(Document.kind == "rib")) is None
+
+
 @pytest.mark.parametrize("build", [files.corrupt_pdf_bytes, files.truncated_pdf_bytes,
                                    files.pdf_without_pages_bytes])
 def test_rejects_unreadable_pdf(build, reject):
@@ -520,7 +586,7 @@ def test_send_as_attachment(ctx, enrolment):
     document = upload(enrolment, "Relevé bancaire.pdf", data)
     db.session.commit()
     with ctx.test_request_context():
-        response = documents.send(document)
+        response = files_view.send(document)
         response.direct_passthrough = False
         body = response.get_data()
         response.close()
@@ -536,7 +602,7 @@ def test_send_inline(ctx, enrolment):
     document = upload(enrolment, "photo.png", files.png_bytes())
     db.session.commit()
     with ctx.test_request_context():
-        response = documents.send(document, inline=True)
+        response = files_view.send(document, inline=True)
         response.close()
     assert response.headers["Content-Disposition"] == "inline; filename=photo.png"
     assert response.headers["Content-Type"] == "image/png"

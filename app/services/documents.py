@@ -10,9 +10,15 @@ saying exactly why. The checks run in this order, so the message names the first
 4. one type only (polyglots): no other format recognised by puremagic, no PDF or HTML inside an
    image, no ZIP central directory at the end;
 5. the extension agrees with the content (after 4, so a disguised polyglot is reported as such);
-6. the format itself: PDFs parse with pypdf and carry no encryption, JavaScript or embedded file
-   (object tree walk, then a byte-level search as a second line) and nothing after ``%%EOF``;
-   images end exactly at their last chunk / EOI marker and decode fully with Pillow.
+6. the format itself: PDFs parse with pypdf and carry no encryption, JavaScript, embedded file,
+   program launch, data submission or import, XFA form or media, and nothing that opens a web
+   address or another file by itself (object tree walk, then a byte-level search as a second
+   line), and nothing after ``%%EOF``;
+   images end exactly at their last chunk / EOI marker and decode fully with Pillow;
+7. with the antivirus on (``ANTIVIRUS=clamd``), clamd's verdict: a virus is refused; when clamd
+   does not answer, the file is accepted « analyse en cours » and nobody can download it until
+   the worker has scanned it (``scan_next_pending``: an infected file's bytes are then removed,
+   the request's history and its account holder told).
 
 ``store`` writes the file under a random name below ``UPLOAD_FOLDER`` before the row is flushed.
 Session events keep the disk in step with the database: a file written in a transaction (or in a
@@ -30,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import puremagic
-from flask import Response, current_app, send_file
+from flask import current_app
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
@@ -38,7 +44,8 @@ from sqlalchemy import event
 
 from .. import clock
 from ..extensions import db
-from ..models.document import DRAFT, FILED, Document
+from ..models.document import DRAFT, FILED, SCAN_INFECTED, SCAN_PENDING, Document
+from . import antivirus, audit, outbox
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +83,7 @@ class CheckedFile:
     data: bytes
     sha256: str
     size: int
+    scan_status: str | None = None  # the antivirus verdict (None: not scanned)
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -90,7 +98,8 @@ def check_upload(filename: str, data: bytes) -> CheckedFile:
     FORMAT_CHECKS[content_type](data)
     return CheckedFile(original_name=name, content_type=content_type,
                        extension=STORED_EXTENSIONS[content_type], data=data,
-                       sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+                       sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                       scan_status=_scan(data))
 
 
 def _check_name(name: str) -> str:
@@ -216,15 +225,44 @@ USER_NAMED = {"/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Sh
               "/Properties", "/Dests", "/RoleMap", "/ClassMap"}
 JAVASCRIPT = "javascript"
 EMBEDDED_FILE = "embedded file"
+LAUNCH = "launch"
+DATA_EXCHANGE = "data exchange"
+AUTOMATIC_URI = "automatic uri"
+AUTOMATIC_OTHER_FILE = "automatic other file"
+XFA = "xfa"
+RICH_MEDIA = "rich media"
+_REFUSED = "ce type de document n'est pas accepté."
+#: One reason per kind of active content, in the order they are reported.
 PDF_REJECTIONS = {
-    JAVASCRIPT: "Le PDF contient du JavaScript : ce type de document n'est pas accepté.",
-    EMBEDDED_FILE: "Le PDF contient des fichiers joints : ce type de document n'est pas accepté.",
+    JAVASCRIPT: f"Le PDF contient du JavaScript : {_REFUSED}",
+    EMBEDDED_FILE: f"Le PDF contient des fichiers joints : {_REFUSED}",
+    LAUNCH: f"Le PDF contient une action qui lance un programme : {_REFUSED}",
+    DATA_EXCHANGE: f"Le PDF contient une action qui envoie ou importe des données : {_REFUSED}",
+    AUTOMATIC_URI: f"Le PDF ouvre automatiquement une adresse internet : {_REFUSED}",
+    AUTOMATIC_OTHER_FILE: f"Le PDF ouvre automatiquement un autre fichier : {_REFUSED}",
+    XFA: f"Le PDF contient un formulaire dynamique (XFA) : {_REFUSED}",
+    RICH_MEDIA: f"Le PDF contient du contenu multimédia (vidéo, son, 3D) : {_REFUSED}",
 }
+#: Action types (/S) refused wherever they are, even behind a link the reader clicks.
+ACTIONS_REFUSED = {"/JavaScript": JAVASCRIPT, "/Launch": LAUNCH, "/SubmitForm": DATA_EXCHANGE,
+                   "/ImportData": DATA_EXCHANGE, "/Rendition": RICH_MEDIA}
+#: Action types refused when they run by themselves (the catalog's /OpenAction, any /AA, and
+#: their /Next chains); a link annotation opening a web address when clicked stays accepted.
+AUTOMATIC_ACTIONS_REFUSED = {"/URI": AUTOMATIC_URI, "/GoToR": AUTOMATIC_OTHER_FILE,
+                             "/GoToE": AUTOMATIC_OTHER_FILE}
+#: Annotation types that play media or interactive content.
+MEDIA_ANNOTATIONS = {"/RichMedia", "/3D", "/Movie", "/Sound", "/Screen"}
 _NAME_END = rb"(?=[\s\x00()<>\[\]{}/%]|\Z)"
 #: Second line, on the raw bytes (objects that the tree walk cannot reach, e.g. orphans that a
 #: viewer may still find when it rebuilds a damaged cross-reference table).
-RAW_JAVASCRIPT = re.compile(rb"/JavaScript" + _NAME_END + rb"|/JS\s*[(<]")
-RAW_EMBEDDED_FILE = re.compile(rb"/(?:EmbeddedFiles?|FileAttachment)" + _NAME_END)
+RAW_NAMES = {
+    JAVASCRIPT: re.compile(rb"/JavaScript" + _NAME_END + rb"|/JS\s*[(<]"),
+    EMBEDDED_FILE: re.compile(rb"/(?:EmbeddedFiles?|FileAttachment)" + _NAME_END),
+    LAUNCH: re.compile(rb"/Launch" + _NAME_END),
+    DATA_EXCHANGE: re.compile(rb"/(?:SubmitForm|ImportData)" + _NAME_END),
+    XFA: re.compile(rb"/XFA" + _NAME_END),
+    RICH_MEDIA: re.compile(rb"/(?:RichMedia|Rendition)" + _NAME_END),
+}
 
 
 def _check_pdf(data: bytes) -> None:
@@ -233,9 +271,9 @@ def _check_pdf(data: bytes) -> None:
         raise UploadRejected("Le PDF est protégé par un mot de passe ou chiffré : déposez une "
                              "version non protégée.")
     found = _pdf_active_content(reader) | _pdf_raw_active_content(data)
-    for kind in (JAVASCRIPT, EMBEDDED_FILE):
+    for kind, message in PDF_REJECTIONS.items():
         if kind in found:
-            raise UploadRejected(PDF_REJECTIONS[kind])
+            raise UploadRejected(message)
     _check_nothing_after_pdf_end(data)
 
 
@@ -251,42 +289,75 @@ def _read_pdf(data: bytes) -> PdfReader:
 
 
 def _pdf_active_content(reader: PdfReader) -> set[str]:
-    """Walk every object reachable from the trailer; return what was found (JAVASCRIPT,
-    EMBEDDED_FILE): JavaScript actions (``/S /JavaScript``, ``/JS``) wherever they hang
-    (OpenAction, /AA of pages, annotations or fields), the /JavaScript name tree, embedded files
-    (/EmbeddedFiles name tree, file specifications with /EF, /FileAttachment annotations)."""
+    """Walk every object reachable from the trailer; return the kinds of PDF_REJECTIONS found:
+    JavaScript (``/S /JavaScript``, ``/JS``, the /JavaScript name tree), embedded files
+    (/EmbeddedFiles name tree, file specifications with /EF, /FileAttachment annotations), the
+    actions of ACTIONS_REFUSED anywhere, XFA forms, media annotations; then the actions that run
+    by themselves (catalog /OpenAction, every /AA of the document, pages, annotations and fields,
+    following /Next), checked against AUTOMATIC_ACTIONS_REFUSED."""
     found: set[str] = set()
-    seen: set[tuple[int, int]] = set()
-    stack: list[tuple[object, bool]] = [(reader.trailer, False)]
+    automatic: list[object] = []
     try:
-        while stack:
-            obj, user_named = stack.pop()
-            if isinstance(obj, IndirectObject):
-                if (obj.idnum, obj.generation) in seen:
-                    continue
-                seen.add((obj.idnum, obj.generation))
-                obj = obj.get_object()
-            if isinstance(obj, DictionaryObject):
-                if not user_named:
-                    found |= _pdf_dictionary_findings(obj)
-                stack.extend((value, key in USER_NAMED) for key, value in dict.items(obj))
-            elif isinstance(obj, ArrayObject):
-                stack.extend((item, False) for item in list.__iter__(obj))
+        for obj, user_named in _pdf_objects(reader.trailer):
+            if isinstance(obj, DictionaryObject) and not user_named:
+                found |= _pdf_dictionary_findings(obj)
+                automatic += _automatic_actions(obj)
+        for action, _ in _pdf_objects(*automatic, follow=("/Next",)):
+            if isinstance(action, DictionaryObject) and _name(action, "/S") in AUTOMATIC_ACTIONS_REFUSED:
+                found.add(AUTOMATIC_ACTIONS_REFUSED[_name(action, "/S")])
     except Exception as exc:
         log.info("PDF rejected: object tree unreadable: %r", exc)
         raise UploadRejected(PDF_UNREADABLE) from exc
     return found
 
 
+def _pdf_objects(*roots, follow: tuple[str, ...] | None = None):
+    """Every object reachable from ``roots`` (each indirect object once), with whether it is a
+    dictionary of author-chosen names; with ``follow``, only through those dictionary keys (and
+    the arrays they hold)."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[object, bool]] = [(root, False) for root in roots]
+    while stack:
+        obj, user_named = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        yield obj, user_named
+        if isinstance(obj, DictionaryObject):
+            stack.extend((value, key in USER_NAMED) for key, value in dict.items(obj)
+                         if follow is None or key in follow)
+        elif isinstance(obj, ArrayObject):
+            stack.extend((item, False) for item in list.__iter__(obj))
+
+
 def _pdf_dictionary_findings(obj: DictionaryObject) -> set[str]:
     found = set()
     keys = set(dict.keys(obj))
-    if keys & {"/JS", "/JavaScript"} or _name(obj, "/S") == "/JavaScript":
+    if keys & {"/JS", "/JavaScript"}:
         found.add(JAVASCRIPT)
     if (keys & {"/EmbeddedFiles", "/EF"} or _name(obj, "/Type") == "/EmbeddedFile"
             or _name(obj, "/Subtype") == "/FileAttachment"):
         found.add(EMBEDDED_FILE)
+    if _name(obj, "/S") in ACTIONS_REFUSED:
+        found.add(ACTIONS_REFUSED[_name(obj, "/S")])
+    if "/XFA" in keys:
+        found.add(XFA)
+    if _name(obj, "/Subtype") in MEDIA_ANNOTATIONS:
+        found.add(RICH_MEDIA)
     return found
+
+
+def _automatic_actions(obj: DictionaryObject) -> list[object]:
+    """The actions that ``obj`` runs without a click: its /OpenAction (the catalog's; an array
+    there is a destination, not an action) and every entry of its /AA (additional actions)."""
+    actions = []
+    if "/OpenAction" in obj and isinstance(obj["/OpenAction"], DictionaryObject):
+        actions.append(obj["/OpenAction"])
+    if "/AA" in obj and isinstance(obj["/AA"], DictionaryObject):
+        actions += dict.values(obj["/AA"])
+    return actions
 
 
 def _name(obj: DictionaryObject, key: str) -> str | None:
@@ -295,12 +366,7 @@ def _name(obj: DictionaryObject, key: str) -> str | None:
 
 
 def _pdf_raw_active_content(data: bytes) -> set[str]:
-    found = set()
-    if RAW_JAVASCRIPT.search(data):
-        found.add(JAVASCRIPT)
-    if RAW_EMBEDDED_FILE.search(data):
-        found.add(EMBEDDED_FILE)
-    return found
+    return {kind for kind, pattern in RAW_NAMES.items() if pattern.search(data)}
 
 
 def _check_nothing_after_pdf_end(data: bytes) -> None:
@@ -407,6 +473,73 @@ def _check_pixel_count(image) -> None:
 FORMAT_CHECKS = {PDF: _check_pdf, PNG: _check_png, JPEG: _check_jpeg}
 
 
+# --- antivirus ----------------------------------------------------------------------------------
+
+def _scan(data: bytes) -> str | None:
+    """The antivirus verdict to store (None when it is off); a virus is refused at once."""
+    if not antivirus.enabled():
+        return None
+    verdict = antivirus.scan(data)
+    if verdict.status == SCAN_INFECTED:
+        raise UploadRejected(_infected_message(verdict.threat))
+    return verdict.status
+
+
+def _infected_message(threat: str | None) -> str:
+    return f"Le fichier contient un virus ({threat}) : il n'est pas accepté."
+
+
+def scan_next_pending() -> Document | None:
+    """Scan the document left « analyse en cours » that the antivirus tried longest ago (so that
+    a file that clamd keeps failing on does not hold the others back), locked and skipped by
+    other workers; flush, the caller commits. Returns the scanned document, or None when there
+    is nothing more to do now: none pending, the antivirus off, or clamd still not answering
+    (the document stays pending, at the back of the queue)."""
+    if not antivirus.enabled():
+        return None
+    document = db.session.scalars(
+        db.select(Document).where(Document.scan_status == SCAN_PENDING)
+        .order_by(Document.scanned_at, Document.id).limit(1).with_for_update(skip_locked=True)).first()
+    if document is None:
+        return None
+    verdict = antivirus.scan(path_of(document).read_bytes())
+    document.scan_status, document.scanned_at = verdict.status, clock.now()
+    if verdict.status == SCAN_INFECTED:
+        _set_aside(document, verdict.threat)
+    db.session.flush()
+    return None if verdict.status == SCAN_PENDING else document
+
+
+def _set_aside(document: Document, threat: str | None) -> None:
+    """An infected file: its bytes are removed once the transaction commits (the row stays, so
+    that the request shows what was removed and why), the request's history and its account
+    holder are told."""
+    document.scan_threat = (threat or "")[:200]
+    _remember(db.session(), DOOMED_FILES, path_of(document))
+    request = document.request
+    detail = f"« {document.original_name} » ({document.label}) : {threat}"
+    audit.record("Fichier infecté écarté par l'antivirus", request, detail)
+    if request.holder_email:
+        outbox.enqueue("fichier_infecte", request.holder_email, {
+            "number": request.number, "file_name": document.original_name,
+            "document_type": document.label, "uploaded_at": document.uploaded_at, "threat": threat,
+            "portal_url": current_app.config["PORTAL_URL"],
+            "assistance_url": current_app.config["ASSISTANCE_URL"]}, request=request)
+
+
+DOWNLOAD_REFUSALS = {
+    SCAN_PENDING: ("Ce fichier est en cours d'analyse par l'antivirus : il pourra être consulté "
+                   "dès que l'analyse l'aura déclaré sain. Réessayez dans quelques minutes."),
+    SCAN_INFECTED: ("L'antivirus a détecté un virus dans ce fichier : il a été écarté et ne peut "
+                    "être consulté par personne."),
+}
+
+
+def download_refusal(document: Document) -> str | None:
+    """Why nobody may download ``document`` (pending or infected), or None."""
+    return None if document.downloadable else DOWNLOAD_REFUSALS[document.scan_status]
+
+
 # --- storage ------------------------------------------------------------------------------------
 
 STORAGE_NAME = re.compile(r"[0-9a-f]{32}\.(?:pdf|png|jpg)")
@@ -446,7 +579,8 @@ def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
         request=request, kind=kind, field=field, state=state,
         original_name=checked.original_name, storage_name=storage_name,
         content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-        uploaded_at=clock.now(), uploaded_by=uploaded_by)
+        uploaded_at=clock.now(), uploaded_by=uploaded_by, scan_status=checked.scan_status,
+        scanned_at=clock.now() if checked.scan_status else None)
     db.session.add(document)
     db.session.flush()
     return document
@@ -582,24 +716,3 @@ def _listen(identifier: str, listener) -> None:
 _listen("persistent_to_deleted", _on_persistent_to_deleted)
 _listen("after_commit", _on_after_commit)
 _listen("after_transaction_end", _on_after_transaction_end)
-
-
-# --- serving ------------------------------------------------------------------------------------
-
-#: Content types a browser may show inline (previews): the accepted ones, nothing else.
-INLINE_TYPES = (PDF, PNG, JPEG)
-
-
-def send(document: Document, *, inline: bool = False) -> Response:
-    """The file as a download (or, with ``inline``, for display in a page of the portal: PDF and
-    images only, anything else stays an attachment), never sniffed nor cached.
-    The caller has checked that the current user may see it."""
-    inline = inline and document.content_type in INLINE_TYPES
-    response = send_file(path_of(document), mimetype=document.content_type,
-                         as_attachment=not inline, download_name=document.original_name,
-                         etag=document.sha256, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    if inline:  # shown only inside the portal's own pages, never framed by another site
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-    return response

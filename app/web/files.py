@@ -1,10 +1,14 @@
-"""Document downloads: only for whoever may see the request (the one access choke point)."""
-from flask import Blueprint, abort, request
+"""Document downloads: only for whoever may see the request (the one access choke point), and
+only once the antivirus (when on) has found the file clean."""
+from flask import Blueprint, abort, render_template, request, send_file
 
 from .. import access
-from ..services import documents
+from ..services import antivirus, documents
 
 bp = Blueprint("files", __name__)
+
+#: Content types a browser may show inline (previews): the accepted ones, nothing else.
+INLINE_TYPES = (documents.PDF, documents.PNG, documents.JPEG)
 
 
 @bp.get("/demandes/<public_id>/documents/<int:document_id>")
@@ -14,4 +18,28 @@ def download(public_id, document_id):
     document = next((d for d in enrolment.documents if d.id == document_id), None)
     if document is None:
         abort(404)
-    return documents.send(document, inline=request.args.get("inline") == "1")
+    refusal = documents.download_refusal(document)
+    if refusal:
+        return render_template("errors/error.html", code=403, title="Fichier indisponible",
+                               message=refusal), 403
+    return send(document, inline=request.args.get("inline") == "1")
+
+
+def send(document, *, inline: bool = False):
+    """The file as a download (or, with ``inline``, for display in a page of the portal: PDF and
+    images only, anything else stays an attachment), never sniffed nor cached.
+    The caller has checked that the current user may see it."""
+    inline = inline and document.content_type in INLINE_TYPES
+    response = send_file(documents.path_of(document), mimetype=document.content_type,
+                         as_attachment=not inline, download_name=document.original_name,
+                         etag=document.sha256, conditional=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    if inline:  # shown only inside the portal's own pages, never framed by another site
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
+
+
+@bp.app_template_global()
+def antivirus_on() -> bool:
+    return antivirus.enabled()
