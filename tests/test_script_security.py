@@ -141,6 +141,8 @@ GROWING = {
     "unbound method": ("str.rjust(text, n)", "la méthode « rjust »"),
     "percent width": ("('%' + str(n) + 'd') % 1", "le formatage « % »"),
     "percent star": ("'%*d' % (n, 1)", "la largeur « * » n'est pas autorisée"),
+    "huge exponent": ("2 ** (n ** 40)", "la puissance « ** »"),
+    "huge width digits": ("('%' + str(n) * 500 + 'd') % 1", "le formatage « % »"),
     "f-string": ("f'{text:>{n}}'", "le format « :>10000000000 »"),
     "str of a shared list": ("str([text * 100000] * 100000)", "« str » dépasse 1 000 000"),
     "result handed back": ("[text * 100000] * 100000", "le résultat de l'expression dépasse 1 000 000"),
@@ -190,6 +192,7 @@ def test_while_loops_and_functions_are_bounded_in_scripts():
             ("items = [1]\nfor item in items:\n    items.append(item)", "plus de 100 000 itérations"),
             ("items = [1]\nfor i in range(30):\n    items.extend(items)", "la méthode « extend »"),
             ("text = 'ab'\nfor i in range(30):\n    text += text", "la concaténation « + »"),
+            ("items = [1]\nfor i in range(40):\n    items = [*items, *items]", "plus de 100 000 itérations"),
             ("def f(k):\n    return f(k - 1) + f(k - 1) if k else 1\ntotal = f(40)", "plus de 100 000 itérations"),
             ("big = ['a' * 1000000] * 1000000", "la variable « big » dépasse 1 000 000")):
         with pytest.raises(ScriptLimitExceeded) as stopped:

@@ -91,9 +91,9 @@ class _Budget:
 
     def __exit__(self, kind, error, traceback):
         _budget.reset(self.token)
-        if kind is MemoryError:
+        if isinstance(error, MemoryError):
             raise ScriptLimitExceeded("mémoire épuisée.") from None
-        if kind is RecursionError:
+        if isinstance(error, RecursionError):
             raise ScriptLimitExceeded("trop d'appels imbriqués (récursion).") from None
 
 
@@ -171,7 +171,7 @@ _SEQUENCES = (str, bytes, bytearray, list, tuple)
 
 def _check_pow(base, exponent) -> int:
     if _is_int(base) and _is_int(exponent) and exponent > 0 and abs(base) > 1 \
-            and exponent * math.log2(abs(base)) > MAX_INT_BITS:
+            and (exponent > MAX_INT_BITS or exponent * math.log2(abs(base)) > MAX_INT_BITS):
         raise _too_many_bits("la puissance « ** »")
     return 0
 
@@ -225,7 +225,7 @@ def _check_mod(template, values) -> int:
     for width, precision in _PERCENT.findall(text):
         if "*" in (width, precision):
             raise ScriptLimitExceeded("la largeur « * » n'est pas autorisée dans un formatage « % ».")
-        size += int(width or 0) + int(precision or 0)
+        size += _width(width) + _width(precision)
     if size > MAX_SIZE:
         raise _too_big("le formatage « % »")
     return size
@@ -263,9 +263,14 @@ def _inplacevar(op, x, y):
 _CONVERSIONS = {-1: None, 115: str, 114: repr, 97: ascii}
 
 
+def _width(digits: str) -> int:
+    """A width or precision written in a format (past the limit without reading a huge number)."""
+    return MAX_SIZE + 1 if len(digits) > len(str(MAX_SIZE)) else int(digits or 0)
+
+
 def _format(value, conversion, spec):
     """An f-string field ``{value!conversion:spec}``."""
-    if any(int(width) > MAX_SIZE for width in re.findall(r"\d+", spec)):
+    if any(_width(width) > MAX_SIZE for width in re.findall(r"\d+", spec)):
         raise _too_big("le format « :" + spec[:20] + " »")
     _measure(value, "le champ d'une f-chaîne")
     if _CONVERSIONS[conversion] is not None:
@@ -471,6 +476,13 @@ class _LimitingTransformer(RestrictingNodeTransformer):
         value = _call("_format_", node.value, ast.Constant(node.conversion), spec, like=node)
         return ast.copy_location(ast.FormattedValue(value=value, conversion=-1, format_spec=None), node)
 
+    def visit_Starred(self, node):
+        """``[*items, *items]``: unpacking walks its value like a loop does."""
+        node = self.node_contents_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = _call("_getiter_", node.value, like=node)
+        return node
+
     def visit_Attribute(self, node):
         if node.attr in ("format", "format_map"):
             self.error(node, f'"{node.attr}" is a forbidden method.')
@@ -613,24 +625,22 @@ _NOT_ALONE = (ast.Constant, ast.Name, ast.Slice, ast.Starred, ast.FormattedValue
 
 def _closed_parts(tree):
     """The sub-expressions of ``tree`` that name no task data (only builtins and names they bind
-    themselves, e.g. comprehension variables), outermost first."""
+    themselves: comprehension variables, lambda arguments), outermost first."""
     free: dict[ast.AST, set] = {}
 
-    def names(node) -> set:
+    def names(node) -> tuple[set, set]:
+        """(names read, names bound) in ``node``; records what it reads from outside."""
         loads, binds = set(), set()
         for child in ast.iter_child_nodes(node):
-            loads |= names(child)
+            child_loads, child_binds = names(child)
+            loads |= child_loads
+            binds |= child_binds
         if isinstance(node, ast.Name):
             (loads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
         elif isinstance(node, ast.arg):
             binds.add(node.arg)
-        for child in ast.walk(node):
-            if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
-                binds.add(child.id)
-            elif isinstance(child, ast.arg):
-                binds.add(child.arg)
-        free[node] = loads - binds - set(_BUILTINS)
-        return free[node]
+        free[node] = loads - binds - _BUILTINS.keys()
+        return loads, binds
 
     names(tree)
     for node in ast.walk(tree):
