@@ -150,6 +150,7 @@ GROWING = {
     "repeated copies": ("[list(items) for x in items]", "plus de 10 000 000 éléments ou caractères produits"),
     "sum of lists": ("sum([items] * 100, [])", "plus de 10 000 000 éléments ou caractères produits"),
     "key function": ("max([text * 100000] * 1000, key=list)", "plus de 10 000 000 éléments ou caractères produits"),
+    "sort key": ("([text * 100000] * 1000).sort(key=list)", "plus de 10 000 000 éléments ou caractères produits"),
     "recursion": ("(lambda f: f(f, n))(lambda f, k: f(f, k - 1))", "trop d'appels imbriqués (récursion)"),
     "exponential calls": ("(lambda f: f(f, len(text) * 20))(lambda f, k: k and f(f, k - 1) + f(f, k - 1))",
                           "plus de 100 000 itérations ou appels de fonction"),

@@ -60,7 +60,8 @@ MAX_STEPS = 100_000
 MAX_PRODUCED = 10_000_000
 #: Nesting depth of a value handed back to task data or to a handler.
 MAX_DEPTH = 100
-#: CPU time of one evaluation (checked every ``_CLOCK_EVERY`` steps).
+#: CPU time of one evaluation, counted from its ``_CLOCK_EVERY``-th step (reading the clock costs
+#: more than a whole ordinary evaluation) and checked every ``_CLOCK_EVERY`` steps.
 MAX_CPU_SECONDS = 2.0
 _CLOCK_EVERY = 1000
 
@@ -329,9 +330,10 @@ def _grown_size(text, name, args, kwargs) -> int | None:
     return None
 
 
-#: Methods of lists, dicts and sets that copy or grow them (the others are returned unguarded).
-_CONTAINER_GROWTH = frozenset({"extend", "update", "copy", "union", "intersection", "difference",
-                               "symmetric_difference", "symmetric_difference_update", "fromkeys"})
+#: Methods of lists, dicts and sets that copy or grow them, or call a ``key`` function (the others
+#: are returned unguarded).
+_CONTAINER_GUARDED = frozenset({"extend", "update", "copy", "union", "intersection", "difference",
+                                "symmetric_difference", "symmetric_difference_update", "fromkeys", "sort"})
 _TEXTS = (str, bytes, bytearray)
 
 
@@ -339,6 +341,8 @@ def _guarded_method(owner, name, method):
     def call(*args, **kwargs):
         if name == "join" and args:
             args = (list(args[0]),) + args[1:]
+        if kwargs.get("key") is not None:
+            kwargs["key"] = _callee(kwargs["key"])
         if isinstance(owner, _TEXTS):
             grown = _grown_size(owner, name, args, kwargs)
             if grown is not None and grown > MAX_SIZE:
@@ -364,11 +368,10 @@ def _getattr(owner, name, default=None):
     value = safer_getattr(owner, name, default)
     if not callable(value):
         return value
-    if isinstance(owner, _TEXTS) or (isinstance(owner, (list, dict, set)) and name in _CONTAINER_GROWTH):
+    if isinstance(owner, _TEXTS) or (isinstance(owner, (list, dict, set)) and name in _CONTAINER_GUARDED):
         return _guarded_method(owner, name, value)
-    if owner in _TEXTS or owner in (list, dict, set):
-        return _guarded_method(owner, name, value) if name == "fromkeys" or name == "maketrans" \
-            else _unbound(name)
+    if owner in (*_TEXTS, list, dict, set):  # the type itself: str.ljust(text, n), dict.fromkeys(…)
+        return _guarded_method(owner, name, value) if name in ("fromkeys", "maketrans") else _unbound(name)
     return value
 
 
@@ -403,10 +406,10 @@ def _sum(iterable, start=0):
 
 
 def _rendering(function):
-    def call(value="", *args, **kwargs):
-        if not args and not kwargs:
-            _measure(value, f"« {function.__name__} »")
-        result = function(value, *args, **kwargs)
+    def call(*args, **kwargs):
+        if len(args) == 1 and not kwargs:
+            _measure(args[0], f"« {function.__name__} »")
+        result = function(*args, **kwargs)
         _produce(len(result), f"« {function.__name__} »")
         return result
     return call
