@@ -139,6 +139,7 @@ GROWING = {
     "replace": ("(text * 1000).replace('', text * 1000)", "la méthode « replace »"),
     "join": ("(text * 1000).join([text * 1000] * 1000)", "la méthode « join »"),
     "unbound method": ("str.rjust(text, n)", "la méthode « rjust »"),
+    "bytes of an integer": ("len(text).to_bytes(n, 'big')", "la méthode « to_bytes »"),
     "percent width": ("('%' + str(n) + 'd') % 1", "le formatage « % »"),
     "percent star": ("'%*d' % (n, 1)", "la largeur « * » n'est pas autorisée"),
     "huge exponent": ("2 ** (n ** 40)", "la puissance « ** »"),
@@ -201,6 +202,8 @@ def test_while_loops_and_functions_are_bounded_in_scripts():
         assert message in stopped.value.detail, (script, stopped.value.detail)
     with pytest.raises(ScriptRejected, match="l'affectation d'une tranche"):
         environment.execute("items = [1]\nitems[:0] = items", {})
+    with pytest.raises(ScriptRejected, match="trop longue ou trop imbriquée"):
+        environment.evaluate(" + ".join(["1"] * 5000), {})
 
 
 def test_memory_exhausted_and_cpu_time_are_limits_too(monkeypatch):

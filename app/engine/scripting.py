@@ -310,7 +310,13 @@ def _getitem(container, key):
 
 
 def _grown_size(text, name, args, kwargs) -> int | None:
-    """The length a string method that can grow its input would produce (None: any other method)."""
+    """The length a method that can grow its input (or allocate what it is told) would produce
+    (None: any other method)."""
+    if name == "to_bytes":  # (1).to_bytes(10**9, 'big')
+        length = args[0] if args else kwargs.get("length", 1)
+        return length if _is_int(length) else None
+    if not isinstance(text, _TEXTS):
+        return None
     if name in ("ljust", "rjust", "center", "zfill"):
         return max(len(text), args[0] if args and _is_int(args[0]) else 0)
     if name == "expandtabs":
@@ -343,10 +349,9 @@ def _guarded_method(owner, name, method):
             args = (list(args[0]),) + args[1:]
         if kwargs.get("key") is not None:
             kwargs["key"] = _callee(kwargs["key"])
-        if isinstance(owner, _TEXTS):
-            grown = _grown_size(owner, name, args, kwargs)
-            if grown is not None and grown > MAX_SIZE:
-                raise _too_big(f"la méthode « {name} »")
+        grown = _grown_size(owner, name, args, kwargs)
+        if grown is not None and grown > MAX_SIZE:
+            raise _too_big(f"la méthode « {name} »")
         before = _size(owner)
         result = method(*args, **kwargs)
         produced = (_size(result) if result is not owner else 0) + max(_size(owner) - before, 0)
@@ -365,14 +370,14 @@ def _unbound(name):
 
 
 def _getattr(owner, name, default=None):
+    """Attributes: a method comes guarded (what it produces is counted, and refused beforehand when
+    it would grow past the limits), except the methods of lists, dicts and sets that only read."""
     value = safer_getattr(owner, name, default)
-    if not callable(value):
+    if not callable(value) or (isinstance(owner, (list, dict, set)) and name not in _CONTAINER_GUARDED):
         return value
-    if isinstance(owner, _TEXTS) or (isinstance(owner, (list, dict, set)) and name in _CONTAINER_GUARDED):
-        return _guarded_method(owner, name, value)
     if owner in (*_TEXTS, list, dict, set):  # the type itself: str.ljust(text, n), dict.fromkeys(…)
         return _guarded_method(owner, name, value) if name in ("fromkeys", "maketrans") else _unbound(name)
-    return value
+    return _guarded_method(owner, name, value)
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -496,22 +501,18 @@ class _LimitingTransformer(RestrictingNodeTransformer):
             self.error(node, "Slice assignment is not allowed.")
         return super().visit_Subscript(node)
 
-    def _ticking(self, node):
-        node = self.node_contents_visit(node)
+    @staticmethod
+    def _tick_first(node):
         tick = ast.Expr(_call("_tick_", like=node))
         copy_locations(tick, node)
         node.body.insert(0, tick)
         return node
 
     def visit_While(self, node):
-        return self._ticking(node)
+        return self._tick_first(self.node_contents_visit(node))
 
     def visit_FunctionDef(self, node):
-        node = super().visit_FunctionDef(node)
-        tick = ast.Expr(_call("_tick_", like=node))
-        copy_locations(tick, node)
-        node.body.insert(0, tick)
-        return node
+        return self._tick_first(super().visit_FunctionDef(node))
 
     def visit_Lambda(self, node):
         node = super().visit_Lambda(node)
@@ -596,7 +597,10 @@ def _in_french(message: str) -> str:
 def compile_checked(source: str, mode: str = "eval"):
     """Compile ``source`` under the restrictions, or raise ``ScriptRejected`` saying why."""
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source.strip() if mode == "eval" else source, "<diagram>", policy=_LimitingTransformer)
+    try:
+        result = compiler(source.strip() if mode == "eval" else source, "<diagram>", policy=_LimitingTransformer)
+    except (RecursionError, MemoryError):
+        raise ScriptRejected("Expression refusée : elle est trop longue ou trop imbriquée.") from None
     if result.errors or result.code is None:
         errors = [_in_french(e) for e in result.errors] or ["erreur de syntaxe"]
         raise ScriptRejected("Expression refusée : " + " ; ".join(dict.fromkeys(errors)))
