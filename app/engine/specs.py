@@ -122,8 +122,6 @@ def parse(sources: dict[str, str]) -> dict[str, tuple]:
     return processes
 
 
-_NAME = r"'?(?P<n>[^' ]+?)'?"
-
 #: SpiffWorkflow's parser messages that an analyst can trigger, in French (``{n}``: the name it gives).
 _SPIFF_MESSAGES = tuple((re.compile(pattern), french) for pattern, french in (
     (r"Non-default exclusive outgoing sequence flow without condition",
