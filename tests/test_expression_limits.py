@@ -1,6 +1,8 @@
 """A diagram expression that grows past the fixed limits at run time (from what a supplier entered)
 stops its task with an incident whose reason is in French: the request waits for a retry, the
-process and the other requests go on (the limits themselves: tests/test_script_security.py)."""
+process and the other requests go on. What can be seen without task data is refused before, by
+« flask bpmn check/deploy » as by « Vérifier » (tests/test_process_studio.py); the limits one by
+one: tests/test_script_security.py."""
 import pytest
 
 from app.engine import deploy_folder
