@@ -7,7 +7,7 @@ import pytest
 
 import diagrams as d
 from app import clock
-from app.engine import EngineFailure, Run, TaskNotReady, deploy, read_folder
+from app.engine import DeployError, EngineFailure, Run, TaskNotReady, deploy, read_folder
 from app.engine.registry import Param, handler, HANDLERS
 from app.extensions import db
 from app.models import EnrolmentRequest, OutboxMail, ProcessVersion
@@ -194,3 +194,35 @@ def test_a_status_outside_the_known_ones_is_refused_when_it_runs(ctx):
     with pytest.raises(EngineFailure) as failure:
         run.complete(run.ready_task(SUPPLIER).id, SUPPLIER, {})
     assert "valeur « Validée ! » inconnue pour « status »" in str(failure.value.original)
+
+
+#: Diagrams SpiffWorkflow's parser refuses, and what the analyst reads (in French).
+PARSER_REFUSALS = {
+    "two ways out of a task": (
+        {"two.bpmn": d.process("two", [d.user_task("ask"), d.user_task("other")], [
+            d.flow("f_start", "start", "ask"), d.flow("f_end", "ask", "end"), d.flow("f_other", "ask", "other"),
+            d.flow("f_other_end", "other", "end")])},
+        "ask", "plusieurs flux sortent de cet élément : placez une passerelle"),
+    "a flow to nowhere": (
+        {"lost.bpmn": d.process("lost", [d.user_task("ask")], [
+            d.flow("f_start", "start", "ask"), d.flow("f_lost", "ask", "nowhere")])},
+        "ask", "le flux mène à « nowhere », élément introuvable"),
+    "a gateway flow without condition": (
+        {"choice.bpmn": d.process("choice", [d.gateway("choose", default="f_end"), d.user_task("ask")], [
+            d.flow("f_start", "start", "choose"), d.flow("f_end", "choose", "end"), d.flow("f_ask", "choose", "ask"),
+            d.flow("f_ask_end", "ask", "end")])},
+        "f_ask", "ce flux sort d'une passerelle exclusive sans condition et n'est pas son flux par défaut"),
+    "the same process twice": (
+        {"a.bpmn": d.process("twice", [], d.chain()), "b.bpmn": d.process("twice", [], d.chain())},
+        "twice", "deux processus portent l'identifiant « twice »"),
+}
+
+
+@pytest.mark.parametrize("name", PARSER_REFUSALS)
+def test_the_parser_refusals_are_in_french(ctx, name):
+    sources, element, message = PARSER_REFUSALS[name]
+    with pytest.raises(DeployError) as refused:
+        deploy(sources, author="test")
+    [problem] = refused.value.problems
+    assert problem.element == element and message in problem.message, problem
+    assert problem.message.startswith("Diagramme invalide : ")

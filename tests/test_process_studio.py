@@ -80,7 +80,19 @@ BROKEN = [
      'calledElement="pieces_introuvables"', None, "pieces_introuvables"),
     ("timer", "supporting_documents.bpmn", '"P15D"', '"P15X"',
      "reminder_due", "durée « P15X » invalide"),
+    ("flow without condition", "initial_enrolment.bpmn", ' default="flow_bank_invalid"', "",
+     "flow_bank_invalid", "ce flux sort d'une passerelle exclusive sans condition et n'est pas son flux par défaut"),
+    ("generator frame", "initial_enrolment.bpmn", ">bank['valid']<", ">(x for x in []).gi_frame.f_back<",
+     "bank_valid", "l'attribut « gi_frame » est interdit"),
+    ("power tower", "initial_enrolment.bpmn", ">bank['valid']<", ">bank['valid'] and 9**9**9**9<",
+     "bank_valid", "la puissance « ** » produirait un entier de plus de 4 096 bits"),
+    ("string repetition", "instruction.bpmn", "value=\"'rejet'\"", "value=\"'rejet' + 'a' * 10**10\"",
+     "mail_rejected", "la répétition « * » produirait plus de 1 000 000 éléments ou caractères"),
+    ("huge range", "instruction.bpmn", ">decision == 'valider'<", ">decision in range(10**12)<",
+     "decision", "« range » produirait plus de 1 000 000 éléments"),
 ]
+#: What RestrictedPython and SpiffWorkflow say in English (the analyst reads French only).
+ENGLISH = ("without condition", "restricted name", "not allowed", "is an invalid", "forbidden")
 
 
 @pytest.mark.parametrize("rule, file_name, before, after, element, message", BROKEN, ids=[b[0] for b in BROKEN])
@@ -93,6 +105,7 @@ def test_check_names_each_broken_rule_in_french(analyst, rule, file_name, before
     assert status == 200 and answer["ok"] is False, answer
     found = [p for p in answer["problems"] if message in p["message"]]
     assert found, answer["problems"]
+    assert not [p for p in answer["problems"] if any(english in p["message"] for english in ENGLISH)]
     if element:
         assert element in {p["element"] for p in found}
     status, answer = analyst.action(file_name, "deployer", comment="essai")

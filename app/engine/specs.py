@@ -7,6 +7,7 @@ specs are cached in memory per version id (versions never change once stored).
 import ast
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from ..extensions import db
 from .registry import HANDLERS
 from ..models import ProcessVersion
 from ..roles import LANES
-from .scripting import ScriptRejected, compile_checked
+from .scripting import ScriptLimitExceeded, ScriptRejected, check_limits, compile_checked
 from .setup import SERIALIZER
 
 REGISTRY = SERIALIZER.registry
@@ -105,7 +106,7 @@ def parse(sources: dict[str, str]) -> dict[str, tuple]:
         except etree.XMLSyntaxError as exc:
             problems.append(Problem(filename, None, f"XML invalide : {exc}"))
         except ValidationException as exc:
-            problems.append(Problem(filename, getattr(exc, "id", None), f"Schéma BPMN 2.0 non respecté : {exc}"))
+            problems.append(Problem(filename, getattr(exc, "id", None) or None, _in_french(exc)))
     if problems:
         raise DeployError(problems)
     processes = {}
@@ -113,11 +114,77 @@ def parse(sources: dict[str, str]) -> dict[str, tuple]:
         try:
             processes[process_id] = (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
         except ValidationException as exc:
-            problems.append(Problem(getattr(exc, "file_name", None), getattr(exc, "id", None),
-                                    f"Diagramme invalide : {exc}"))
+            problems.append(Problem(getattr(exc, "file_name", None) or None, getattr(exc, "id", None) or None,
+                                    _in_french(exc)))
     if problems:
-        raise DeployError(problems)
+        raise DeployError(list(dict.fromkeys(problems)))  # a missing called process, once per caller
     return processes
+
+
+#: SpiffWorkflow's parser messages that an analyst can trigger, in French (``{n}``: the name it gives).
+_SPIFF_MESSAGES = tuple((re.compile(pattern), french) for pattern, french in (
+    (r"Non-default exclusive outgoing sequence flow without condition",
+     "ce flux sort d'une passerelle exclusive sans condition et n'est pas son flux par défaut : "
+     "donnez-lui une condition ou faites-en le flux par défaut."),
+    (r"Multiple outgoing flows are not supported for tasks of type",
+     "plusieurs flux sortent de cet élément : placez une passerelle après lui pour choisir le chemin."),
+    (r"When looking for a task spec, we found two items.*\((?P<n>[^)]*)\)",
+     "le flux mène à « {n} », élément introuvable (ou dont l'identifiant est en double)."),
+    (r"No start event found", "le processus n'a pas d'événement de début."),
+    (r"Process (?P<n>\S+) is not executable", "le processus « {n} » n'est pas marqué exécutable."),
+    (r"There is no support implemented for this task type", "ce type d'élément n'est pas pris en charge par le moteur."),
+    (r"A loopMaximum or loopCondition must be specified",
+     "une tâche en boucle doit avoir un nombre maximal d'itérations ou une condition de boucle."),
+    (r"A multiinstance task must specify a cardinality or a loop input",
+     "une tâche multi-instance doit avoir une cardinalité ou une collection d'entrée."),
+    (r"A multiinstance task must specify exactly one of",
+     "une tâche multi-instance doit avoir une cardinalité ou une collection d'entrée, pas les deux."),
+    (r"Exactly one start event is required in a SubWorkflow Task; found (?P<n>\d+)",
+     "un sous-processus doit avoir exactement un événement de début ({n} trouvés)."),
+    (r"A SubWorkflow Must contain an End event", "un sous-processus doit avoir un événement de fin."),
+    (r'No "calledElement" attribute for Call Activity',
+     "l'activité appelée doit nommer le processus qu'elle appelle (calledElement)."),
+    (r"Invalid Script Task.\s+No Script Provided", "la tâche script n'a pas de script."),
+    (r"A Service Task must have an operator",
+     "la tâche de service doit nommer le service qu'elle appelle (serviceTaskOperator)."),
+    (r"The process '(?P<n>[^']+)' was not found", "le processus appelé « {n} » est introuvable."),
+    (r"Duplicate process ID: (?P<n>\S+)", "deux processus portent l'identifiant « {n} »."),
+    (r"Conditional event definition with missing condition", "l'événement conditionnel n'a pas de condition."),
+    (r"Unknown Time Specification|Time Specification Error",
+     "la minuterie n'a pas de durée, de date ou de cycle valide."),
+    (r"Could not find messageRef from message event definition: (?P<n>\S+)",
+     "le message « {n} » de cet événement est introuvable."),
+    (r"Expected an? (?P<n>Message|Signal|Error|Escalation) node",
+     "l'événement fait référence à un élément « {n} » introuvable."),
+    (r"(?P<n>Message|Signal|Error|Escalation|Correlation|Data Store) identifier is missing",
+     "un élément « {n} » n'a pas d'identifiant."),
+    (r"Cannot resolve data(?:Input|Output)Association (?P<n>\S+)",
+     "l'association de données « {n} » ne mène à aucun objet de données."),
+    (r"Cancel Events may only be used with transactions",
+     "un événement d'annulation n'est permis que dans une transaction."),
+    (r"Duplicate key-sequence \[?'?(?P<n>[^'\]]+)", "l'identifiant « {n} » est utilisé deux fois."),
+    (r"Element '(?P<el>[^']+)', attribute '(?P<n>[^']+)': The attribute '[^']+' is not allowed",
+     "l'attribut « {n} » n'est pas permis sur « {el} »."),
+    (r"Element '(?P<el>[^']+)', attribute '(?P<n>[^']+)': '(?P<v>[^']*)' is not a valid value",
+     "la valeur « {v} » de l'attribut « {n} » de « {el} » est invalide."),
+    (r"Element '(?P<el>[^']+)': The attribute '(?P<n>[^']+)' is required but missing",
+     "l'attribut « {n} » manque sur « {el} »."),
+    (r"Element '(?P<el>[^']+)': This element is not expected", "l'élément « {el} » n'est pas attendu à cet endroit."),
+    (r"Element '(?P<el>[^']+)': Missing child element", "il manque un élément dans « {el} »."),
+))
+
+
+def _in_french(exc: ValidationException) -> str:
+    """SpiffWorkflow's (and the BPMN schema's) refusal, in French."""
+    message = str(exc.args[0]) if exc.args else ""
+    schema = message.startswith("Element ") or "key-sequence" in message
+    intro = "Schéma BPMN 2.0 non respecté : " if schema else "Diagramme invalide : "
+    for pattern, french in _SPIFF_MESSAGES:
+        found = pattern.search(message)
+        if found:
+            names = {k: re.sub(r"\{[^}]*\}", "", v or "") for k, v in found.groupdict().items()}
+            return intro + french.format(**names)
+    return intro + f"élément refusé par le moteur BPMN ({message})."
 
 
 def _expressions(task_spec):
@@ -157,8 +224,11 @@ def check(processes: dict[str, tuple]) -> list[Problem]:
             for what, source, mode in _expressions(task_spec):
                 try:
                     compile_checked(source, mode)
+                    check_limits(source, mode)
                 except ScriptRejected as exc:
                     problem(f"{what} : {exc}")
+                except ScriptLimitExceeded as exc:
+                    problem(f"{what} : Expression refusée : {exc.detail}")
             if isinstance(task_spec, UserTask) and task_spec.lane not in LANES:
                 problem(f"la tâche utilisateur doit être dans un couloir connu ({', '.join(LANES)}).")
             form_key = properties(task_spec).get("formKey") if isinstance(task_spec, UserTask) else None
