@@ -1,16 +1,14 @@
 """In a real browser (Debian's Chromium through Playwright), the pages with the most JavaScript work
 under the portal's Content-Security-Policy: the initial enrolment with the ALTCHA captcha solved in
 the browser, an agent's review page with its bpmn-js diagram, and the analyst's studio. Any CSP
-violation (Chromium's « Refused to … Content Security Policy » console errors, or a
-``securitypolicyviolation`` event) or uncaught script error fails the test."""
+violation (Chromium's « … violates the following Content Security Policy directive … » console
+errors, or a ``securitypolicyviolation`` event) or uncaught script error fails the test."""
 import pytest
 
-from app.engine import deploy_folder
-from app.extensions import db
 from files import jpeg_bytes, pdf_bytes
 from instruction_steps import file_request
 from journey import REPRESENTATIVE, Supplier
-from people import PASSWORD, make_user
+from test_studio_browser import deployed, sign_in  # noqa: F401  (a fixture and a helper)
 
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", function (event) {
@@ -35,7 +33,7 @@ class Watched:
             self.problems.append(f"{self.page.url}: {text}")
 
     def assert_clean(self):
-        self.page.wait_for_timeout(0)  # let pending console events arrive
+        self.page.evaluate("0")  # a round trip: the console events sent before it have arrived
         problems, self.problems = self.problems, []  # each reported once
         assert not problems, "\n".join(problems)
 
@@ -45,23 +43,6 @@ def watched(chromium):
     watched = Watched(chromium)
     yield watched
     watched.assert_clean()  # also when the test stopped early (e.g. a worker refused, a timeout)
-
-
-@pytest.fixture
-def deployed(portal):
-    with portal.app_context():
-        deploy_folder(portal.config["BPMN_FOLDER"], author="premier démarrage")
-        db.session.commit()
-    return portal
-
-
-def sign_in(app, page, role):
-    login, _ = make_user(app, role)
-    page.goto("/connexion")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Valider").click()
-    page.wait_for_load_state()
 
 
 def upload(page, name, file_name, content, mime):
