@@ -40,6 +40,9 @@ def _secret_key(instance: Path) -> str:
 def from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     mail_server = os.environ.get("MAIL_SERVER")
+    portal_url = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
+    # Cookies travel over HTTPS only when the public address is HTTPS (overridable).
+    secure_cookies = _bool("SESSION_COOKIE_SECURE", portal_url.lower().startswith("https://"))
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url(
@@ -96,13 +99,13 @@ def from_environment(instance_path: str) -> dict:
         "ALTCHA_EXPIRES_SECONDS": int(os.environ.get("ALTCHA_EXPIRES_SECONDS", "1200")),
         "MAX_CONTENT_LENGTH": 40 * 1024 * 1024,
         "ASSISTANCE_URL": "https://segurnum.asp-public.fr/segurnum/contacter-assistance",
-        "PORTAL_URL": os.environ.get("PORTAL_URL", "http://127.0.0.1:5000"),
+        "PORTAL_URL": portal_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,  # use WTForms' own French messages (Meta.locales)
     }
