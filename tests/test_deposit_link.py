@@ -140,3 +140,11 @@ def test_a_holder_who_can_log_in_gets_the_usual_wording(portal, mailbox):
     log_in(browser, login, password)
     page = browser.get(f"/espace/demandes/{public_id}").follow("Déposer des pièces jointes")
     assert page.status == 200 and page.doc.xpath("//form[@data-form-key='supporting_documents']")
+
+
+def test_a_holder_whose_account_cannot_see_the_siret_gets_the_link(portal, mailbox):
+    public_id, supplier = file_request(portal)
+    make_user(portal, "supplier", email=supplier.holder_email, sirets=["81245367800011"])  # another company's
+    ask_documents(Agent(portal), public_id)
+    text = mailbox.text(request_mail(mailbox, supplier.holder_email))
+    assert "/depot/" in text and "connectez-vous au portail" not in text
