@@ -1,7 +1,9 @@
 """The one choke point through which every web load of a request goes. Deny by default.
 
 - anonymous: only the request they started in this browser (its public id is kept in their
-  session), until they quit or the session ends;
+  session), until they quit or the session ends; or the one request whose personal deposit link
+  (app/services/accounts.py) was opened in this browser, while that link is neither spent nor
+  expired, and they may complete its deposit only;
 - supplier: the submitted requests of the SIRETs their account was opened for;
 - agent, analyst, admin: every submitted request (agents instruct, analysts follow the diagrams,
   admins reassign). Drafts belong to whoever is filling them in and are shown to nobody else.
@@ -15,10 +17,13 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
-from .models import EnrolmentRequest, User, WorkflowInstance
+from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
+from .models.request import AWAITING_DOCUMENTS
 from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
+from .services.accounts import deposit_link_open
 
 _DRAFTS = "enrolment_drafts"
+_DEPOSIT = "deposit_link"  # {"request": public id, "link": AccountToken id}: one at a time
 #: How many requests started in one browser session stay reachable (one per open tab, say).
 MAX_DRAFTS = 5
 
@@ -41,6 +46,25 @@ def forget_draft(request: EnrolmentRequest) -> None:
 def filled_in_this_browser(request: EnrolmentRequest) -> bool:
     """Whether ``request`` was started in this browser session (a draft, or just submitted)."""
     return request.public_id in session.get(_DRAFTS, [])
+
+
+def open_deposit(link: AccountToken) -> None:
+    """A personal deposit link was opened in this browser: its request, and no other, becomes
+    reachable here while the link is neither spent nor expired (a link opened later replaces it)."""
+    session[_DEPOSIT] = {"request": link.request.public_id, "link": link.id}
+
+
+def forget_deposit() -> None:
+    session.pop(_DEPOSIT, None)
+
+
+def opened_by_deposit_link(request: EnrolmentRequest) -> bool:
+    """Whether this browser opened ``request``'s deposit link, still neither spent nor expired."""
+    grant = session.get(_DEPOSIT) or {}
+    if grant.get("request") != request.public_id:
+        return False
+    link = db.session.get(AccountToken, grant.get("link") or 0)
+    return link is not None and link.request_id == request.id and deposit_link_open(link)
 
 
 def role() -> str | None:
@@ -78,6 +102,8 @@ def require(*roles: str):
 
 def may_see(request: EnrolmentRequest) -> bool:
     if filled_in_this_browser(request):  # the person who filled it in, in this browser
+        return True
+    if opened_by_deposit_link(request):  # its account holder, from the mail asking for documents
         return True
     if request.is_draft:
         return False
@@ -119,6 +145,8 @@ def may_complete(request: EnrolmentRequest, lane: str) -> str | None:
             "Prenez d'abord la demande en charge : seul l'agent qui la détient peut l'instruire.")
     if request.is_draft or role() == SUPPLIER:
         return None
+    if request.status == AWAITING_DOCUMENTS and opened_by_deposit_link(request):
+        return None
     return "Connectez-vous à votre espace fournisseur pour poursuivre cette demande."
 
 
@@ -128,5 +156,6 @@ def holds(request: EnrolmentRequest) -> bool:
     return role() in (AGENT, ADMIN) and request.claimed_by_id == current_user.id
 
 
-__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "filled_in_this_browser", "forget_draft",
-           "holds", "load_request", "may_complete", "may_see", "remember_draft", "require", "role", "visible_requests"]
+__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "filled_in_this_browser",
+           "forget_deposit", "forget_draft", "holds", "load_request", "may_complete", "may_see", "open_deposit",
+           "opened_by_deposit_link", "remember_draft", "require", "role", "visible_requests"]

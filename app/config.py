@@ -93,6 +93,9 @@ def from_environment(instance_path: str) -> dict:
         "DRAFT_MAX_AGE_HOURS": float(os.environ.get("DRAFT_MAX_AGE_HOURS", "72")),
         # « Mot de passe » links (account opening, forgotten password) are valid this many hours.
         "PASSWORD_LINK_HOURS": float(os.environ.get("PASSWORD_LINK_HOURS", "72")),
+        # Personal deposit links (documents asked of a holder without an account) are valid this many
+        # days: the reminder comes after 15 days, the link lasts 15 more.
+        "DEPOSIT_LINK_DAYS": float(os.environ.get("DEPOSIT_LINK_DAYS", "30")),
         # Captcha (ALTCHA proof of work, no third party).
         "CAPTCHA_ENABLED": _bool("CAPTCHA_ENABLED", True),
         "ALTCHA_COST": int(os.environ.get("ALTCHA_COST", "5000")),  # PBKDF2 iterations per attempt

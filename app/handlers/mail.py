@@ -1,13 +1,20 @@
 """The mail service task: queue a mail of ``mail_templates/`` for the request's account holder."""
 from flask import current_app
 
+from .. import clock
 from ..models import DOCUMENT_TYPES
-from ..services import outbox
+from ..services import accounts, outbox
 from ..engine.registry import Param, handler
 
 
 def _events() -> tuple[str, ...]:
     return tuple(sorted(p.name for p in outbox.TEMPLATES.iterdir() if (p / "subject.txt").exists()))
+
+
+#: Mails that ask for documents (a new round of the supporting-documents loop): they carry a new
+#: personal deposit link when the account holder has no account to log in with (``deposit_link``,
+#: ``deposit_expires_at``; ``deposit_link`` is None otherwise), and cancel the earlier ones.
+DEPOSIT_REQUESTS = ("demande_pieces",)
 
 
 @handler("mail.send", "Envoi d'un courriel",
@@ -27,5 +34,9 @@ def send(ctx, template):
         "assistance_url": current_app.config["ASSISTANCE_URL"],
         "portal_url": current_app.config["PORTAL_URL"],
     }
+    if template in DEPOSIT_REQUESTS:
+        link = accounts.deposit_link(request)
+        context |= {"deposit_link": link and link.url,
+                    "deposit_expires_at": link and clock.datetime_fr(link.expires_at)}
     mail = outbox.enqueue(template, request.holder_email, context, request=request)
     return {"template": template, "recipient": mail.recipient}

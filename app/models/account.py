@@ -62,12 +62,16 @@ class SupplierAccess(db.Model):
 
 
 class AccountToken(db.Model):
-    """A single-use, time-limited link (set or reset a password). Only the token's hash is kept."""
+    """A single-use, time-limited link: set or reset a password (``user``), or deposit the documents
+    an agent asked for on one request (``request``, for an account holder without an account).
+    Only the token's hash is kept."""
 
     __tablename__ = "account_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolment_request.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -75,6 +79,7 @@ class AccountToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship(User)
+    request = relationship("EnrolmentRequest")
 
 
 class LoginAttempt(db.Model):

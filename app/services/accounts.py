@@ -12,6 +12,14 @@ Decisions:
   128, never the identifiant nor the email address.
 - links: ``secrets.token_urlsafe(32)``, only the SHA-256 kept, valid PASSWORD_LINK_HOURS (72 by
   default), used once; a new link cancels the person's older unused ones.
+- deposit links: when an agent asks for documents and the request's account holder has no account
+  that may see its SIRET (accounts open at the first validation), the mail carries a personal link
+  to deposit them, bound to that request (not to an account). Same tokens as the password links,
+  valid DEPOSIT_LINK_DAYS (30 by default: the reminder comes after 15 days, then 15 more); each new
+  request for documents cancels the request's earlier links; a link is spent when the deposit is
+  finished (« Terminer mon dépôt » or « Je ne souhaite pas ajouter de pièces justificatives »: the
+  request no longer awaits documents). Opening it gives that browser's session access to that
+  request only (app/access.py).
 - logins: after 5 failures for one identifiant, or 20 from one address, within 15 minutes, every
   attempt is refused (even with the right password) until the failures are older than 15 minutes;
   a successful login or a new password clears the identifiant's failures; the worker deletes
@@ -24,7 +32,7 @@ Decisions:
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,6 +41,7 @@ from flask import current_app
 from .. import clock
 from ..extensions import db
 from ..models import AccountToken, ForgottenRequest, LoginAttempt, SupplierAccess, User
+from ..models.request import AWAITING_DOCUMENTS
 from ..roles import ROLES, SUPPLIER
 from . import outbox
 from .enrolment import account_holder, holder_is_depositary
@@ -45,6 +54,8 @@ LOCK_WINDOW = timedelta(minutes=15)
 
 PASSWORD_LINK = "password"           # AccountToken.purpose of « mot de passe » links
 PASSWORD_PATH = "/mot-de-passe/"     # where a link leads (app/web/auth.py)
+DEPOSIT_LINK = "deposit"             # AccountToken.purpose of personal deposit links
+DEPOSIT_PATH = "/depot/"             # where they lead (app/web/deposit_link.py)
 
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
 LOCKED = ("Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est suspendue pendant "
@@ -162,19 +173,34 @@ def link_hours() -> float:
     return float(current_app.config["PASSWORD_LINK_HOURS"])
 
 
-def password_link(user: User) -> tuple[str, AccountToken]:
-    """A new single-use link to choose a password (absolute URL), cancelling older unused ones."""
+def _open_links(purpose: str, owner):
+    """The where-clause of the unspent, unexpired links of ``purpose`` whose owner is ``owner``."""
+    return (owner, AccountToken.purpose == purpose, AccountToken.used_at.is_(None),
+            AccountToken.expires_at > clock.now())
+
+
+def _cancel_links(purpose: str, owner) -> None:
+    db.session.execute(db.update(AccountToken).where(*_open_links(purpose, owner)).values(expires_at=clock.now()))
+
+
+def _new_link(purpose: str, lifetime: timedelta, path: str, *, user: User | None = None,
+              request=None) -> tuple[str, AccountToken]:
+    """A new single-use link (absolute URL) of ``user`` or ``request``, cancelling their older
+    unused links of the same purpose."""
     now = clock.now()
-    db.session.execute(db.update(AccountToken)
-                       .where(AccountToken.user_id == user.id, AccountToken.purpose == PASSWORD_LINK,
-                              AccountToken.used_at.is_(None), AccountToken.expires_at > now)
-                       .values(expires_at=now))
+    _cancel_links(purpose, AccountToken.user_id == user.id if user is not None
+                  else AccountToken.request_id == request.id)
     token = secrets.token_urlsafe(32)
-    row = AccountToken(user_id=user.id, purpose=PASSWORD_LINK, token_hash=_digest(token), created_at=now,
-                       expires_at=now + timedelta(hours=link_hours()))
+    row = AccountToken(user=user, request=request, purpose=purpose, token_hash=_digest(token), created_at=now,
+                       expires_at=now + lifetime)
     db.session.add(row)
     db.session.flush()
-    return current_app.config["PORTAL_URL"].rstrip("/") + PASSWORD_PATH + token, row
+    return current_app.config["PORTAL_URL"].rstrip("/") + path + token, row
+
+
+def password_link(user: User) -> tuple[str, AccountToken]:
+    """A new single-use link to choose a password (absolute URL), cancelling older unused ones."""
+    return _new_link(PASSWORD_LINK, timedelta(hours=link_hours()), PASSWORD_PATH, user=user)
 
 
 def valid_link(token: str, lock: bool = False) -> AccountToken | None:
@@ -197,6 +223,64 @@ def use_link(token: str, password: str) -> User | None:
     row.used_at = clock.now()
     _clear_failures(row.user.login)
     return row.user
+
+
+# --- deposit links ----------------------------------------------------------------------------
+
+@dataclass
+class DepositLink:
+    url: str
+    expires_at: datetime
+
+
+def may_log_in_to_see(request) -> bool:
+    """Whether the request's account holder has an active account that may see its SIRET."""
+    user = find_by_email(request.holder_email or "")
+    return user is not None and user.active and request.siret in user.siret_list
+
+
+def deposit_link(request) -> DepositLink | None:
+    """For a request that now awaits documents: cancel its earlier deposit links and, when its
+    account holder cannot log in to see it, a new personal link to deposit them. None when they can."""
+    if may_log_in_to_see(request):
+        _cancel_links(DEPOSIT_LINK, AccountToken.request_id == request.id)
+        return None
+    url, row = _new_link(DEPOSIT_LINK, timedelta(days=float(current_app.config["DEPOSIT_LINK_DAYS"])),
+                         DEPOSIT_PATH, request=request)
+    return DepositLink(url, row.expires_at)
+
+
+def deposit_link_open(link: AccountToken) -> bool:
+    """Whether ``link`` (a deposit link) is neither spent nor expired nor replaced."""
+    return link.used_at is None and link.expires_at > clock.now()
+
+
+def check_deposit_link(token: str) -> tuple[AccountToken | None, str | None]:
+    """The deposit link ``token`` when it opens its request's deposit now; otherwise (None, why
+    not, in French)."""
+    link = db.session.scalar(db.select(AccountToken).where(AccountToken.token_hash == _digest(token or ""),
+                                                           AccountToken.purpose == DEPOSIT_LINK))
+    if link is None or link.request is None:
+        return None, ("Ce lien de dépôt n'est pas reconnu. Vérifiez que l'adresse copiée depuis le courriel "
+                      "« Demande de pièces justificatives complémentaires » est complète.")
+    number = link.request.number
+    if link.used_at is not None or (deposit_link_open(link) and link.request.status != AWAITING_DOCUMENTS):
+        return None, (f"Ce lien a déjà servi : le dépôt des pièces de la demande d'enrôlement {number} est "
+                      "terminé. Si l'Agence a besoin d'autres pièces, vous recevrez un nouveau courriel avec "
+                      "un nouveau lien.")
+    if not deposit_link_open(link):
+        return None, (f"Ce lien de dépôt a expiré le {clock.datetime_fr(link.expires_at)}, ou a été remplacé par "
+                      "un lien plus récent : utilisez le lien du dernier courriel « Demande de pièces "
+                      "justificatives complémentaires » reçu. Sinon, contactez l'assistance en indiquant le "
+                      f"numéro de votre demande, {number}.")
+    return link, None
+
+
+def finish_deposit(request) -> None:
+    """The deposit of ``request`` is finished: its open deposit links are spent. Flushes."""
+    db.session.execute(db.update(AccountToken).values(used_at=clock.now())
+                       .where(*_open_links(DEPOSIT_LINK, AccountToken.request_id == request.id)))
+    db.session.flush()
 
 
 # --- mails ------------------------------------------------------------------------------------

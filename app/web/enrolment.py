@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from .. import access
 from ..extensions import db
-from ..services import eligibility
+from ..models.request import AWAITING_DOCUMENTS
+from ..services import accounts, eligibility
 from ..services import enrolment as enrolments
 
 bp = Blueprint("enrolment", __name__)
@@ -39,6 +40,13 @@ def after_steps(public_id):
     enrolment = access.load_request(public_id)
     if enrolment.is_draft:
         return redirect(url_for("tasks.step", public_id=public_id))
+    if access.opened_by_deposit_link(enrolment):  # reached with the mail's deposit link
+        if enrolment.status == AWAITING_DOCUMENTS:
+            return redirect(url_for("tasks.step", public_id=public_id))
+        accounts.finish_deposit(enrolment)  # « Terminer mon dépôt » went through: the link is spent
+        db.session.commit()
+        access.forget_deposit()
+        return render_template("enrolment/deposit_done.html", enrolment=enrolment)
     if current_user.is_authenticated:  # shown once: the request is in their space from now on
         access.forget_draft(enrolment)
     return render_template("enrolment/confirmation.html", enrolment=enrolment)
