@@ -2,6 +2,10 @@
 by the portal's assets route so that the Content-Security-Policy allows it) scans every page that a
 supplier, an agent and an analyst reach, as they reach them, and any « serious » or « critical »
 violation fails the test, listed with its page, rule and elements."""
+import json
+from pathlib import Path
+
+from browser import Browser
 from complementary_steps import Filer
 from files import jpeg_bytes, pdf_bytes
 from instruction_steps import PENDING_DPI, Agent, file_request
@@ -14,6 +18,8 @@ AXE = "/assets/axe-core/axe.min.js"
 BLOCKING = ("serious", "critical")
 MEDISOFT = "81245367800011"  # a wave-1 supplier, editor of MSv2VIL014 (validated): a complementary enrolment
 DIAGRAM_DRAWN = "#request-diagram g.djs-element"
+
+AXE_VERSION = json.loads((Path(__file__).parents[1] / "package.json").read_text())["dependencies"]["axe-core"]
 
 RUN_AXE = """async (blocking) => {
   const results = await axe.run(document, {resultTypes: ["violations"]});
@@ -29,6 +35,8 @@ class Axe:
 
     def __init__(self, page):
         self.page, self.scanned, self.found = page, [], []
+        page.emulate_media(reduced_motion="reduce")  # DSFR then skips its transitions: no half-faded
+        # pop-in whose contrast depends on when the scan runs
 
     def scan(self):
         """Scan the page once loaded (and its request diagram, if any, once drawn)."""
@@ -238,3 +246,26 @@ def test_every_page_an_analyst_reaches_passes_axe(deployed, chromium):
     page.goto("/gestion/incidents")
     axe.scan()
     axe.assert_clean()
+
+
+def test_the_portal_serves_axe_core_s_engine_and_nothing_else_of_its_package(client):
+    engine = client.get(AXE)
+    assert engine.status_code == 200 and engine.mimetype == "text/javascript"
+    assert AXE_VERSION in engine.get_data(as_text=True)[:200]  # « axe v4.14.1 » in its licence header
+    for other in ("/assets/axe-core/package.json", "/assets/axe-core/axe.js", "/assets/axe-core/locales/fr.json"):
+        assert client.get(other).status_code == 404, other
+
+
+def test_the_accessibility_declaration_states_the_automatic_checks(client):
+    home = Browser(client).get("/")
+    assert home.texts("//footer//a[@href='/accessibilite']") == ["Accessibilité : non conforme"]  # no audit yet
+    page = home.follow("Accessibilité : non conforme")
+    assert page.h1 == "Déclaration d'accessibilité"
+    checks = " ".join(page.texts("//main//p | //main//li"))
+    assert "est non conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA)" in checks
+    assert f"Vérifications automatiques du 1er décembre 2026 : le moteur d'analyse axe-core (version {AXE_VERSION})" \
+        in checks
+    for reached in ("chaque étape de la demande d'enrôlement initiale", "la demande complémentaire et ses étapes",
+                    "la page d'une demande avec son diagramme", "l'étape de décision", "l'atelier"):
+        assert reached in checks, reached
+    assert "aucune erreur d'impact « grave » ou « critique » (au sens d'axe-core) ne subsiste" in checks
