@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 from browser import Browser
-from complementary_steps import Filer
 from files import jpeg_bytes, pdf_bytes
 from instruction_steps import PENDING_DPI, Agent, file_request
 from journey import REPRESENTATIVE, Supplier
-from people import PASSWORD, make_user
+from people import PASSWORD, log_in, make_user
 from test_csp_browser import choose, next_step, solve_captcha, upload
 from test_studio_browser import deployed, sign_in  # noqa: F401  (a fixture and a helper)
 
@@ -56,6 +55,17 @@ class Axe:
     def assert_clean(self):
         assert self.scanned
         assert not self.found, "axe-core, violations « serious » ou « critical » :\n" + "\n".join(self.found)
+
+
+def sign_in_supplier(app, page, *sirets):
+    """A supplier account with access to ``sirets`` logs in; its space's home is shown."""
+    login, _ = make_user(app, "supplier", sirets=sirets)
+    page.context.clear_cookies()
+    page.goto("/connexion")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_url("**/espace")
 
 
 def file_initial_enrolment(page, axe, supplier):
@@ -123,17 +133,12 @@ def test_every_page_a_supplier_reaches_passes_axe(deployed, chromium, mailbox):
 
     # The account holder's space (an account that also holds a wave-1 SIRET, for a complementary request).
     app.config["CAPTCHA_ENABLED"] = False
-    login, _ = make_user(app, "supplier", sirets=[supplier.siret, MEDISOFT])
-    page.context.clear_cookies()
-    page.goto("/connexion")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Valider").click()
-    page.wait_for_url("**/espace")
+    sign_in_supplier(app, page, supplier.siret, MEDISOFT)
     axe.scan()
     page.goto("/espace/demandes")
     axe.scan()
-    page.locator(f"a[href='/espace/demandes/{public_id}']").first.click()
+    with page.expect_navigation():
+        page.locator(f"a[href='/espace/demandes/{public_id}']").first.click()
     axe.scan()
     page.locator("#request-action").click()
     page.wait_for_selector("form[data-form-key='supporting_documents']")
@@ -194,7 +199,8 @@ def test_every_page_an_agent_reaches_passes_axe(deployed, chromium, mailbox):
     axe.scan()
 
     # The finalisation: the supplier deposits the certificates, the agent reviews them.
-    holder = Filer.new(app, supplier.siret).browser
+    holder = Browser(app.test_client())
+    log_in(holder, *make_user(app, "supplier", sirets=[supplier.siret]))
     form = holder.get(f"/demandes/{anticipated}/etape").form()
     form.attach("doc_final_referencing_certificate", "certificat-ans.pdf", pdf_bytes("Certificat ANS"))
     form.fill(final_hosts_health_data="oui").attach("doc_final_hds_certificate", "hds.pdf", pdf_bytes("HDS"))
@@ -212,12 +218,7 @@ def test_the_supplier_finalisation_step_passes_axe(deployed, chromium, mailbox):
     anticipated, supplier = file_request(app, Supplier(ans_number=PENDING_DPI))
     Agent(app).decide(anticipated, "valider_partiellement")
     axe = Axe(page)
-    login, _ = make_user(app, "supplier", sirets=[supplier.siret])
-    page.goto("/connexion")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Valider").click()
-    page.wait_for_url("**/espace")
+    sign_in_supplier(app, page, supplier.siret)
     page.goto(f"/espace/demandes/{anticipated}")
     axe.scan()
     page.locator("#request-action").click()
