@@ -7,7 +7,7 @@ from pathlib import Path
 
 from browser import Browser
 from files import jpeg_bytes, pdf_bytes
-from instruction_steps import PENDING_DPI, Agent, file_request
+from instruction_steps import PENDING_DPI, Agent, file_request, link_in
 from journey import REPRESENTATIVE, Supplier
 from people import PASSWORD, log_in, make_user
 from test_csp_browser import choose, next_step, solve_captcha, upload
@@ -57,15 +57,26 @@ class Axe:
         assert not self.found, "axe-core, violations « serious » ou « critical » :\n" + "\n".join(self.found)
 
 
-def sign_in_supplier(app, page, *sirets):
+def sign_in_supplier(app, page, *sirets, email=None):
     """A supplier account with access to ``sirets`` logs in; its space's home is shown."""
-    login, _ = make_user(app, "supplier", sirets=sirets)
+    login, _ = make_user(app, "supplier", email=email, sirets=sirets)
     page.context.clear_cookies()
     page.goto("/connexion")
     page.fill("#login", login)
     page.fill("#password", PASSWORD)
     page.get_by_role("button", name="Valider").click()
     page.wait_for_url("**/espace")
+    return login
+
+
+def start_enrolment(page, ans_number):
+    """« Effectuer ma demande d'enrôlement », then the ANS number: the referencing step it leads to."""
+    page.goto("/")
+    page.get_by_role("button", name="Effectuer ma demande d'enrôlement").click()
+    page.wait_for_selector("form[data-form-key='referencing_search']")
+    page.fill("[name=ans_number]", ans_number)
+    with page.expect_navigation():
+        page.locator(".segur-step-nav__next").click()
 
 
 def file_initial_enrolment(page, axe, supplier):
@@ -89,6 +100,9 @@ def file_initial_enrolment(page, axe, supplier):
     page.fill("[name=siret]", supplier.siret)
     solve_captcha(page)
     next_step(page, "applicant")
+    axe.scan()
+    choose(page, "is_legal_representative", "non")  # the dépositaire's fields shown
+    page.wait_for_selector("[name=dep_last_name]", state="visible")
     axe.scan()
     page.fill("[name=trade_name]", supplier.trade_name)
     choose(page, "is_legal_representative", "oui")
@@ -126,6 +140,15 @@ def test_every_page_a_supplier_reaches_passes_axe(deployed, chromium, mailbox):
                  "/identifiant-oublie", "/mot-de-passe-oublie"):
         page.goto(path)
         axe.scan()
+    start_enrolment(page, "MSv2VIL014")  # validated, not DPI
+    page.wait_for_selector("form[data-form-key='referencing_certificate']")
+    axe.scan()
+    start_enrolment(page, PENDING_DPI)  # anticipated
+    page.wait_for_selector("form[data-form-key='referencing_anticipated']")
+    axe.scan()
+    page.get_by_role("link", name="Quitter sans enregistrer").click()
+    page.wait_for_selector("h1:has-text('Quitter sans enregistrer ?')")
+    axe.scan()
     supplier = Supplier()
     public_id = file_initial_enrolment(page, axe, supplier)
     Agent(app).decide(public_id, "demander_pieces", requested_types=["kbis"], message="Un KBIS récent.")
@@ -133,7 +156,7 @@ def test_every_page_a_supplier_reaches_passes_axe(deployed, chromium, mailbox):
 
     # The account holder's space (an account that also holds a wave-1 SIRET, for a complementary request).
     app.config["CAPTCHA_ENABLED"] = False
-    sign_in_supplier(app, page, supplier.siret, MEDISOFT)
+    login = sign_in_supplier(app, page, supplier.siret, MEDISOFT, email="titulaire@fournisseur-sante.fr")
     axe.scan()
     page.goto("/espace/demandes")
     axe.scan()
@@ -167,6 +190,18 @@ def test_every_page_a_supplier_reaches_passes_axe(deployed, chromium, mailbox):
     with page.expect_navigation():
         page.get_by_role("button", name="Terminer").click()
     assert page.locator("h1").inner_text() == "Confirmation"
+    axe.scan()
+
+    # A forgotten password: the form, then the page of the link the mail gives.
+    page.context.clear_cookies()
+    page.goto("/mot-de-passe-oublie")
+    page.fill("[name=login]", login)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Valider").click()
+    axe.scan()
+    mails = "\n".join(mailbox.text(mail) for mail in mailbox.to("titulaire@fournisseur-sante.fr"))
+    page.goto(link_in(mails, "/mot-de-passe/"))
+    page.wait_for_selector("[name=password]")
     axe.scan()
     axe.assert_clean()
 
