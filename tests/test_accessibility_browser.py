@@ -1,6 +1,6 @@
 """RGAA: in a real browser (Debian's Chromium through Playwright), axe-core (npm ``axe-core``, served
 by the portal's assets route so that the Content-Security-Policy allows it) scans every page that a
-supplier, an agent and an analyst reach, as they reach them, and any « serious » or « critical »
+supplier, an agent, an analyst and an admin reach, as they reach them, and any « serious » or « critical »
 violation fails the test, listed with its page, rule and elements."""
 import json
 from pathlib import Path
@@ -305,3 +305,14 @@ def test_the_accessibility_declaration_states_the_automatic_checks(client):
                     "la page d'une demande avec son diagramme", "l'étape de décision", "l'atelier"):
         assert reached in checks, reached
     assert "aucune erreur d'impact « grave » ou « critique » (au sens d'axe-core) ne subsiste" in checks
+
+
+def test_every_page_an_admin_reaches_passes_axe(deployed, chromium):
+    app, page = deployed, chromium
+    public_id, _ = file_request(app)
+    axe = Axe(page)
+    sign_in(app, page, "admin")
+    for path in ("/gestion/demandes", f"/gestion/demandes/{public_id}", "/gestion/courriels", "/gestion/incidents"):
+        page.goto(path)
+        axe.scan()
+    axe.assert_clean()
