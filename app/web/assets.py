@@ -1,4 +1,4 @@
-"""Front-end assets installed from npm (DSFR, ALTCHA, bpmn-js), served from ``ASSETS_FOLDER``.
+"""Front-end assets installed from npm (DSFR, ALTCHA, bpmn-js, axe-core), served from ``ASSETS_FOLDER``.
 
 Only the distribution folders listed in ``ALLOWED_PREFIXES`` are reachable: package manifests,
 sources and anything else under ``node_modules`` answer 404.
@@ -15,6 +15,9 @@ ALLOWED_PREFIXES = (
     "bpmn-js/dist/",
     "bpmn-js-properties-panel/dist/",
     "@bpmn-io/properties-panel/dist/",
+    # axe-core's engine, which the browser tests inject to check the pages' accessibility: one
+    # file, served from the portal so that the pages' Content-Security-Policy allows it.
+    "axe-core/axe.min.js",
 )
 
 # Types that Python's mimetypes table may not know on every system.
