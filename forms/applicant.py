@@ -22,6 +22,22 @@ class SiretSearchForm(TaskForm):
         result = self.task.data.get("company") or {}
         return result.get("error") if result.get("found") is False else None
 
+    def _refused(self, check: str) -> str | None:
+        verdict = self.task.data.get(check) or {}
+        return verdict.get("reason") if not self.lookup_error and verdict.get("allowed") is False else None
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the number of step 1 cannot be filed for the SIRET searched (one ANS number = one
+        enrolment), when the diagram's rule brought the supplier back here."""
+        return self._refused("ans_check")
+
+    @property
+    def account_refusal(self) -> str | None:
+        """Why this SIRET files no initial enrolment: it has a portal account (checked after the
+        number's rule)."""
+        return None if self.refusal else self._refused("account_check")
+
 
 def _tiers(*more):
     return [When("is_legal_representative", "non"), *more]
