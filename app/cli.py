@@ -153,6 +153,8 @@ def _demo_hints() -> str:
     from . import demo
     lines.append(f"Comptes de démonstration (mot de passe : {demo.PASSWORD}) — se connecter sur /connexion :")
     lines += [f"  {login:<18} {ROLES[role]}" for login, role, *_ in demo.ACCOUNTS]
+    lines.append(f"  {demo.WAVE_1[0]:<18} {ROLES[demo.WAVE_1[1]]}, connu de la vague 1 (SIRET {demo.WAVE_1_SIRET}, "
+                 "dépositaire, sans demande de la vague 2)")
     return "\n".join(lines)
 
 
