@@ -87,7 +87,8 @@ class ApplicantForm(TaskForm):
     dep_email_confirmation = EmailField("Confirmation email du dépositaire", _tiers(
         SameAs("dep_email", "La confirmation ne correspond pas à l'email du dépositaire.")))
     dep_phone = TelField("Téléphone du dépositaire", _tiers(phone))
-    doc_depositary_id = DocumentField("CNI, passeport ou titre de séjour du demandeur", kind="depositary_id", validators=_tiers())
+    doc_depositary_id = DocumentField("CNI, passeport ou titre de séjour du demandeur",  # the guide's label
+                                      kind="depositary_id", validators=_tiers())
     depositary_quality = Radio("Merci de préciser votre qualité en tant que tiers déclarant",
                                choices=QUALITIES, validators=_tiers())
     doc_service_contract = DocumentField(kind="service_contract", validators=[

@@ -45,6 +45,11 @@ def _open(siret: str):
     return _submitted(siret).where(EnrolmentRequest.status != REJECTED)
 
 
+def _carrying(ans_number: str):
+    """The condition: a request for ``ans_number`` (any case, surrounding spaces ignored)."""
+    return db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper()
+
+
 def may_file_complementary(siret: str) -> Verdict:
     if db.session.scalars(_submitted(siret).where(EnrolmentRequest.validated_at.is_not(None))).first():
         return Verdict(True)
@@ -58,8 +63,7 @@ def may_file_complementary(siret: str) -> Verdict:
 
 
 def may_file_ans_number(siret: str, ans_number: str) -> Verdict:
-    existing = db.session.scalars(_open(siret).where(
-        db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper())).first()
+    existing = db.session.scalars(_open(siret).where(_carrying(ans_number))).first()
     if existing is not None:
         return Verdict(False, f"Le numéro de référencement {existing.ans_number} fait déjà l'objet de la demande "
                               f"d'enrôlement {existing.number} (statut : {existing.status}). Un numéro ANS ne "
@@ -70,8 +74,8 @@ def may_file_ans_number(siret: str, ans_number: str) -> Verdict:
 def ans_number_enrolled(ans_number: str) -> bool:
     """Whether some SIRET already has a submitted, not rejected request for ``ans_number``."""
     return db.session.scalars(db.select(EnrolmentRequest.id).where(
-        EnrolmentRequest.number.is_not(None), EnrolmentRequest.status != REJECTED,
-        db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper())).first() is not None
+        EnrolmentRequest.number.is_not(None), EnrolmentRequest.status != REJECTED, _carrying(ans_number))
+    ).first() is not None
 
 
 def may_file_initial(siret: str) -> Verdict:
