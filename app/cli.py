@@ -153,6 +153,8 @@ def _demo_hints() -> str:
     from . import demo
     lines.append(f"Comptes de démonstration (mot de passe : {demo.PASSWORD}) — se connecter sur /connexion :")
     lines += [f"  {login:<18} {ROLES[role]}" for login, role, *_ in demo.ACCOUNTS]
+    lines.append(f"  {demo.WAVE_1[0]:<18} {ROLES[demo.WAVE_1[1]]}, connu de la vague 1 (SIRET {demo.WAVE_1_SIRET}, "
+                 "dépositaire, sans demande de la vague 2)")
     return "\n".join(lines)
 
 
@@ -164,7 +166,9 @@ def portal(host, port):
     """Préparer (ressources, base, diagrammes, données de démonstration) et lancer le portail
     avec son worker."""
     if not os.environ.get("PORTAL_URL"):  # links in mails and PDFs point at this server
-        current_app.config["PORTAL_URL"] = f"http://{host}:{port}"
+        # (a wildcard address is where it listens, not an address to open: this machine's then)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+        current_app.config["PORTAL_URL"] = f"http://{shown}:{port}"
     prepare()
     from . import demo
     if demo.needed():

@@ -40,7 +40,8 @@ def _secret_key(instance: Path) -> str:
 def from_environment(instance_path: str) -> dict:
     instance = Path(instance_path)
     mail_server = os.environ.get("MAIL_SERVER")
-    portal_url = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
+    # Links are written « PORTAL_URL + path »: no trailing slash.
+    portal_url = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000").rstrip("/")
     # Cookies travel over HTTPS only when the public address is HTTPS (overridable).
     secure_cookies = _bool("SESSION_COOKIE_SECURE", portal_url.lower().startswith("https://"))
     return {

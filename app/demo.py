@@ -57,17 +57,22 @@ def needed() -> bool:
 
 def create() -> list[tuple[str, str, str]]:
     """Accounts and requests; returns (login, role, password) of the demo accounts."""
-    made = []
+    made, accesses = [], []
     for (login, role, email, first_name, last_name), siret in [*((a, SIRET) for a in ACCOUNTS), (WAVE_1, WAVE_1_SIRET)]:
         user = accounts.find_by_login(login) or accounts.create_user(
             role, email, first_name, last_name, login=login, password=PASSWORD)
         if role == SUPPLIER:
-            accounts.grant_siret(user, siret, depositary=login == WAVE_1[0])
+            accesses.append((user, siret, login == WAVE_1[0]))
         made.append((login, role, PASSWORD))
     agent = accounts.find_by_login("agent.demo")
     sample = pdf.render_pdf("pdf/model_attestation_non_hebergement.html")  # stands for every document
-    for scenario in SCENARIOS:
-        _run(scenario, agent, sample)
+    # Initial enrolments are filed anonymously, while the SIRET has no portal account yet
+    # (eligibility.initial); the agents' decisions come after.
+    filed = [(scenario, _file(scenario, sample)) for scenario in SCENARIOS]
+    for user, siret, depositary in accesses:
+        accounts.grant_siret(user, siret, depositary=depositary)
+    for scenario, driver in filed:
+        _instruct(scenario, driver, agent)
     _complementary(accounts.find_by_login(ACCOUNTS[0][0]), sample)
     db.session.flush()  # the caller commits the demo as one unit
     return made
@@ -107,9 +112,8 @@ def _complementary(user: User, sample: bytes) -> None:
     driver.save()
 
 
-def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
-    request = enrolment.start(actor="démonstration")
-    driver = _Driver(request, sample)
+def _file(scenario: Scenario, sample: bytes) -> _Driver:
+    driver = _Driver(enrolment.start(actor="démonstration"), sample)
     run, complete = driver.run, driver.complete
 
     complete(SUPPLIER_LANE, ans_number=scenario.ans_number)
@@ -132,6 +136,12 @@ def _run(scenario: Scenario, agent: User, sample: bytes) -> None:
              account_holder="BEAUJOLAIS INFORMATIQUE SANTE", bank_domiciliation="BNP PARIBAS", doc_rib=FILE)
     complete(SUPPLIER_LANE, vat_liable="oui", vat_rate="20")
     complete(SUPPLIER_LANE, accept_cgu=True, accept_penal_code=True, accept_sincerity=True)
+    driver.save()
+    return driver
+
+
+def _instruct(scenario: Scenario, driver: _Driver, agent: User) -> None:
+    request, complete = driver.request, driver.complete
     if scenario.decisions:
         request.claimed_by_id, request.claimed_at = agent.id, request.submitted_at
     for decision in scenario.decisions:

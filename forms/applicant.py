@@ -22,6 +22,22 @@ class SiretSearchForm(TaskForm):
         result = self.task.data.get("company") or {}
         return result.get("error") if result.get("found") is False else None
 
+    def _refused(self, check: str) -> str | None:
+        verdict = self.task.data.get(check) or {}
+        return verdict.get("reason") if not self.lookup_error and verdict.get("allowed") is False else None
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the number of step 1 cannot be filed for the SIRET searched (one ANS number = one
+        enrolment), when the diagram's rule brought the supplier back here."""
+        return self._refused("ans_check")
+
+    @property
+    def account_refusal(self) -> str | None:
+        """Why this SIRET files no initial enrolment: it has a portal account (checked after the
+        number's rule)."""
+        return None if self.refusal else self._refused("account_check")
+
 
 def _tiers(*more):
     return [When("is_legal_representative", "non"), *more]
@@ -71,7 +87,8 @@ class ApplicantForm(TaskForm):
     dep_email_confirmation = EmailField("Confirmation email du dépositaire", _tiers(
         SameAs("dep_email", "La confirmation ne correspond pas à l'email du dépositaire.")))
     dep_phone = TelField("Téléphone du dépositaire", _tiers(phone))
-    doc_depositary_id = DocumentField(kind="depositary_id", validators=_tiers())
+    doc_depositary_id = DocumentField("CNI, passeport ou titre de séjour du demandeur",  # the guide's label
+                                      kind="depositary_id", validators=_tiers())
     depositary_quality = Radio("Merci de préciser votre qualité en tant que tiers déclarant",
                                choices=QUALITIES, validators=_tiers())
     doc_service_contract = DocumentField(kind="service_contract", validators=[

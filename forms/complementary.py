@@ -31,9 +31,11 @@ class ComplementarySearchForm(ReferencingSearchForm):
         first = data.get("first_enrolment") or {}
         if first.get("allowed") is False:
             return first.get("reason")
-        refused = super().refusal
-        if refused or self.unknown_number:
-            return refused
+        if self.unknown_number:
+            return None  # the « numéro inconnu » alert
+        check = data.get("ans_check") or {}
+        if check.get("allowed") is False:
+            return check.get("reason")
         company = data.get("company") or {}
         if company.get("found") is False:
             return COMPANY_ERRORS.get(company.get("error"), COMPANY_ERRORS["unavailable"])

@@ -1,8 +1,10 @@
 """Step 1 « Référencement »: the ANS number, then what the referencing asks for."""
 from wtforms import StringField
 
+from app.services import eligibility
+
 from .base import YES_NO, DocumentField, Radio, TaskForm, When, register
-from .validators import max_length, required
+from .validators import ans_number, required
 
 
 @register("referencing_search")
@@ -10,7 +12,7 @@ class ReferencingSearchForm(TaskForm):
     submit_label = "Rechercher"
     ans_number = StringField("N° unique de référencement (ANS)",
                              [required("Veuillez saisir le numéro unique de référencement (ANS)."),
-                              max_length(40)])
+                              ans_number])
 
     @property
     def unknown_number(self) -> str | None:
@@ -20,21 +22,27 @@ class ReferencingSearchForm(TaskForm):
 
     @property
     def refusal(self) -> str | None:
-        """Why the number searched cannot be filed (enrolment rules checked by the diagram after
-        the search), when that is what brought the supplier back here."""
-        if self.unknown_number:
-            return None  # the « numéro inconnu » alert
-        check = self.task.data.get("ans_check") or {}
-        return check.get("reason") if check.get("allowed") is False else None
+        """Why the number searched cannot be filed, when a rule checked after the search brought the
+        supplier back here (the initial enrolment checks its rules at the SIRET search)."""
+        return None
+
+
+class ReferencingStepForm(TaskForm):
+    """A step-1 page after the search: it warns when the number already has an enrolment, before
+    any document is given (the SIRET is not known yet: the rule is checked at the SIRET search)."""
+
+    @property
+    def already_enrolled(self) -> bool:
+        return eligibility.ans_number_enrolled((self.task.data.get("referencing") or {}).get("ans_number"))
 
 
 @register("referencing_anticipated")
-class ReferencingAnticipatedForm(TaskForm):
+class ReferencingAnticipatedForm(ReferencingStepForm):
     """Referencing not validated yet: no document now, the enrolment will be anticipated."""
 
 
 @register("referencing_certificate")
-class ReferencingCertificateForm(TaskForm):
+class ReferencingCertificateForm(ReferencingStepForm):
     doc_referencing_certificate = DocumentField(kind="referencing_certificate")
 
 

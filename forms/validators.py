@@ -43,6 +43,7 @@ def max_length(n: int):
 
 
 siret = Normalised(validation.siret)
+ans_number = Normalised(validation.ans_number)
 email = Normalised(validation.email)
 phone = Normalised(validation.french_phone)
 postal_code = Regexp(r"^\s*\d{5}\s*$", message="Le code postal doit comporter 5 chiffres.")

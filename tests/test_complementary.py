@@ -246,3 +246,20 @@ def test_complementary_enrolment_is_for_logged_in_suppliers_of_the_siret(portal,
 
 def _csrf(page) -> str:
     return page.doc.xpath("//input[@name='csrf_token']/@value")[0]
+
+
+def test_the_supplier_home_leads_to_a_complementary_enrolment_named_from_the_directory(portal, mailbox):
+    filer = Filer.new(portal, MEDISOFT)  # known from wave 1: no wave-2 request gives the company's name
+    home = filer.browser.get("/espace")
+    button = home.doc.xpath("//main//a[normalize-space()='Faire une demande complémentaire']/@href")
+    assert button == ["/enrolement/complementaire"]
+    page = filer.browser.get(button[0])
+    assert page.status == 200 and page.h1 == "Faire une demande complémentaire"
+    card = " ".join(page.texts(f"//*[@id='siret-{MEDISOFT}']"))
+    assert "MEDISOFT SOLUTIONS" in card and "Non renseigné" not in card
+    assert page.texts(f"//*[@id='siret-{MEDISOFT}']//h2") == [f"SIRET {MEDISOFT}"]
+    assert "Récapitulatif" not in page.content
+
+    filer.page = page.form(f"start-{MEDISOFT}").submit()
+    recap = filer.page.texts("//*[@id='recapitulatif']")[0]
+    assert "MEDISOFT SOLUTIONS" in recap and "Non renseigné" not in recap

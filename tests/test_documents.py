@@ -50,6 +50,10 @@ ENCRYPTED = ("Le PDF est protégé par un mot de passe ou chiffré : déposez un
              "protégée.")
 
 
+def listed(*chars) -> str:
+    return ", ".join(f"« {c} »" for c in chars) + "."
+
+
 # --- fixtures -----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -176,23 +180,23 @@ def test_generated_pdf_is_readable_with_its_text():
     ("x" * 59 + ".pdf",
      "Le nom du fichier ne doit pas excéder 50 caractères (63 actuellement)."),
     ("", "Le fichier n'a pas de nom."),
-    ("../x.pdf", SPECIAL + "/"),
-    ("a/b.pdf", SPECIAL + "/"),
-    ("a\\b.pdf", SPECIAL + "\\"),
-    ("C:\\Documents\\kbis.pdf", SPECIAL + ": \\"),
-    ('a<b>c:d"e|f?g*.pdf', SPECIAL + '< > : " | ? *'),
-    ("facture (1).pdf", SPECIAL + "( )"),
-    ("l'attestation.pdf", SPECIAL + "'"),
-    ("ΑΒΓ.pdf", SPECIAL + "Α Β Γ"),
-    ("a\u00a0b.pdf", SPECIAL + "U+00A0"),
+    ("../x.pdf", SPECIAL + listed('/')),
+    ("a/b.pdf", SPECIAL + listed('/')),
+    ("a\\b.pdf", SPECIAL + listed("\\")),
+    ("C:\\Documents\\kbis.pdf", SPECIAL + listed(':', "\\")),
+    ('a<b>c:d"e|f?g*.pdf', SPECIAL + listed('<', '>', ':', '"', '|', '?', '*')),
+    ("facture (1).pdf", SPECIAL + listed('(', ')')),
+    ("l'attestation.pdf", SPECIAL + listed("'")),
+    ("ΑΒΓ.pdf", SPECIAL + listed('Α', 'Β', 'Γ')),
+    ("a\u00a0b.pdf", SPECIAL + listed('U+00A0')),
     ("a\x00b.pdf",
-     "Le nom du fichier contient des caractères de contrôle ou invisibles non autorisés : U+0000"),
+     "Le nom du fichier contient des caractères de contrôle ou invisibles non autorisés : « U+0000 »."),
     ("a\nb.pdf",
-     "Le nom du fichier contient des caractères de contrôle ou invisibles non autorisés : U+000A"),
+     "Le nom du fichier contient des caractères de contrôle ou invisibles non autorisés : « U+000A »."),
     ("facture\u202efdp.pdf",
-     "Le nom du fichier contient des caractères de contrôle ou invisibles non autorisés : U+202E"),
-    ("rapport..pdf", "Le nom du fichier ne doit pas contenir « .. »."),
-    ("..kbis.pdf", "Le nom du fichier ne doit pas contenir « .. »."),
+     "Le nom du fichier contient des caractères de contrôle ou invisibles non autorisés : « U+202E »."),
+    ("rapport..pdf", "Le nom du fichier ne doit pas contenir deux « . » à la suite."),
+    ("..kbis.pdf", "Le nom du fichier ne doit pas contenir deux « . » à la suite."),
     (".kbis.pdf", "Le nom du fichier ne doit pas commencer par un point."),
     ("kbis", "Le nom du fichier doit se terminer par l'extension .pdf, .png, .jpg ou .jpeg."),
     ("kbis.pdf.", "Le nom du fichier doit se terminer par l'extension .pdf, .png, .jpg ou .jpeg."),

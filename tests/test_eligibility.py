@@ -4,6 +4,7 @@ from app.models import EnrolmentRequest
 from app.services import eligibility
 from instruction_steps import PENDING_DPI, Agent, Holder, file_request
 from journey import Journey, Supplier
+from people import make_user
 
 SIRET = "34866299000038"
 
@@ -50,14 +51,57 @@ def test_my_account_is_for_suppliers_only(portal, client):
     assert client.get("/espace/compte").status_code == 302  # to /connexion
 
 
-def test_an_initial_enrolment_of_a_number_the_siret_already_filed_goes_back_to_the_search(portal, mailbox):
+def test_a_number_already_enrolled_is_told_at_step_1_and_refused_at_the_siret_search(portal, mailbox):
     file_request(portal)
+    journey = Journey(portal.test_client())
+    journey.start()
+    page = journey.next()  # the ANS search
+    assert journey.form_key == "referencing_dpi"  # before any document is given
+    warning = " ".join(page.alerts())
+    assert "Numéro de référencement déjà enrôlé" in warning and "refusée à la recherche du SIRET" in warning
+    assert "ENR0001" not in warning  # the SIRET is not known yet: nothing of another company's request
+
+    journey.until("siret_search")
+    page = journey.next()  # same SIRET: refused at once, before the company form
+    assert journey.form_key == "siret_search"
+    assert "fait déjà l'objet de la demande d'enrôlement ENR0001M0" in " ".join(page.alerts())
+    journey.supplier.siret = "88412097300018"  # another SIRET (a distributor) may enrol the number
+    assert journey.until("applicant").status == 200
+
+
+def test_a_number_without_enrolment_is_not_warned_about(portal, mailbox):
+    journey = Journey(portal.test_client())
+    journey.start()
+    page = journey.next()
+    assert journey.form_key == "referencing_dpi" and not page.alerts()
+
+
+def test_a_malformed_number_gets_a_format_message_not_unknown(portal, client):
+    journey = Journey(client)
+    page = journey.start().form().fill(ans_number="12-!ab").submit("Rechercher")
+    assert page.status == 422
+    message = " ".join(page.errors()["ans_number"])
+    assert "3 lettres, 1 chiffre, 3 lettres puis 3 chiffres" in message and "JGe2DPI009" in message
+    assert not any("inconnu" in alert for alert in page.alerts())
+    page = page.form().fill(ans_number=" jge2 dpi009 ").submit("Rechercher")  # spaces and case ignored
+    assert page.status == 200 and page.doc.xpath("//form[@data-form-key='referencing_dpi']")
+
+
+def test_a_siret_with_a_portal_account_is_sent_to_the_complementary_enrolment(portal, mailbox):
+    login, password = make_user(portal, "supplier", sirets=[SIRET])
     journey = Journey(portal.test_client())
     journey.start()
     journey.until("siret_search")
     page = journey.next()
-    assert journey.form_key == "referencing_search"
-    assert "fait déjà l'objet de la demande d'enrôlement ENR0001M0" in " ".join(page.alerts())
-    assert page.form().values["ans_number"] == ["JGe2DPI009"]
-    journey.supplier.ans_number = "MSv2VIL014"  # another number of the same SIRET goes on
-    assert journey.until("applicant").status == 200
+    assert journey.form_key == "siret_search"  # the initial enrolment does not go on for this SIRET
+    alert = " ".join(page.alerts())
+    assert f"Le numéro SIRET {SIRET} dispose déjà d'un compte" in alert
+    assert "« Faire une demande complémentaire »" in alert
+    link = page.doc.xpath("//a[normalize-space()='Se connecter pour faire une demande complémentaire']/@href")
+    assert link == ["/connexion?next=/enrolement/complementaire"]
+    page = journey.next()  # searching again changes nothing
+    assert journey.form_key == "siret_search" and "dispose déjà d'un compte" in " ".join(page.alerts())
+
+    page = journey.browser.get(link[0]).form().fill(login=login, password=password).submit("Valider")
+    assert page.h1 == "Faire une demande complémentaire"
+    assert page.form(f"start-{SIRET}").submit().doc.xpath("//form[@data-form-key='complementary_search']")

@@ -115,7 +115,7 @@ HOSTILE = {
     "long name": ("r" * 47 + ".pdf", files.pdf_bytes(),
                   "Le nom du fichier ne doit pas excéder 50 caractères (51 actuellement)."),
     "path in name": ("../rib.pdf", files.pdf_bytes(),
-                     "Le nom du fichier contient des caractères spéciaux non autorisés : /"),
+                     "Le nom du fichier contient des caractères spéciaux non autorisés : « / »."),
 }
 
 
@@ -161,3 +161,31 @@ def test_the_three_declarations_must_be_ticked(portal, client):
     message = ["Vous devez cocher cette case pour terminer votre demande."]
     assert errors["accept_penal_code"] == message and errors["accept_sincerity"] == message
     assert "accept_cgu" not in errors
+
+
+@pytest.mark.parametrize("filename", ["rapport..pdf", "facture (1).pdf", "a\u200bb.pdf"])
+def test_every_inline_error_ends_with_one_full_stop(portal, client, filename):
+    journey = at(portal, client, "bank_details")
+    page = journey.fill().attach("doc_rib", filename, files.pdf_bytes()).fill(iban="FR76").submit("Etape suivante")
+    assert page.status == 422
+    messages = [m for ms in page.errors().values() for m in ms]
+    assert messages and len(messages) >= 2
+    for message in messages:  # « … ». » or « … . » would read as two
+        assert message.endswith(".") and not message.removesuffix(".").rstrip(" »)").endswith("."), message
+
+
+def test_a_file_input_is_named_by_its_short_label_and_described_by_the_format_hint(portal, client):
+    page = at(portal, client, "bank_details").page
+    field = page.doc.xpath("//input[@type='file'][@name='doc_rib']")[0]
+    label = " ".join(page.doc.xpath(f"//label[@for='{field.get('id')}']")[0].text_content().split())
+    assert label == "RIB *"
+    described = [page.doc.xpath(f"string(//*[@id='{i}'])") for i in field.get("aria-describedby").split()]
+    assert any("Taille maximale : 4 Mo. Formats supportés : jpg, jpeg, png, pdf." in text for text in described)
+
+
+def test_labels_as_the_guide_writes_them(portal, client):
+    page = at(portal, client, "applicant", Supplier(legal_representative="non")).page
+    assert page.doc.xpath("//label[@for='doc_depositary_id']")[0].text_content().split("*")[0].strip() == \
+        "CNI, passeport ou titre de séjour du demandeur"
+    page = at(portal, client, "vat_regime").page
+    assert "Êtes-vous assujetti à un taux de TVA ? *" in " ".join(page.texts("//fieldset//legend"))

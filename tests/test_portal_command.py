@@ -89,3 +89,6 @@ def test_the_portal_starts_again_on_the_same_folder(tmp_path):
             portal.stop()
         assert "database is locked" not in "".join(portal.output), f"start {start}:\n" + "".join(portal.output)
         assert ("Création des données de démonstration" in "".join(portal.output)) is (start == 1)
+        accounts = "".join(portal.output).split("Comptes de démonstration")[1]  # as the README lists them
+        for login in ("fournisseur.demo", "fournisseur.vague1", "agent.demo", "admin.demo", "analyste.demo"):
+            assert f"  {login} " in accounts, accounts

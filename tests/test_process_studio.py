@@ -172,7 +172,8 @@ def test_deploy_keeps_running_requests_on_their_version_and_rollback_restores(an
     page = form.fill(comment="Retour au libellé du guide").submit("Revenir à la version 1")
     assert "instruction v3" in " ".join(page.alerts())
     assert "Retour à la version 1 : Retour au libellé du guide" in page.texts("//tr[@id='version-instruction-3']")[0]
-    newest, _ = file_request(app, Supplier(ans_number="OFf2PHA003"))
+    # its own editor: the SIRET of the others has an account now (complementary enrolments only)
+    newest, _ = file_request(app, Supplier(ans_number="OFf2PHA003", siret="79031846300011"))
     assert decision_heading(agent, newest) == "Instruire la demande"
 
 

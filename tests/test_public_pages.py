@@ -253,7 +253,7 @@ def test_upload_macro(app):
     assert "Fichier déposé : rib-2026.pdf" in page and "remplacera le fichier déposé" in page
     assert 'id="rib-error">Déposez votre RIB.</p>' in page and " required" not in page
     page = render_macros(app, '{{ dsfr.upload(form.rib, hint="Le RIB du compte") }}')
-    assert "Fichier déposé" not in page and "Le RIB du compte" in page and "RIB *<span" in page
+    assert "Fichier déposé" not in page and "Le RIB du compte" in page and "RIB *</label>" in page and 'id="rib-hint">Le RIB du compte</p>' in page
 
 
 def test_display_macros(app):

@@ -16,6 +16,12 @@ def ans_number(ctx, siret, ans_number):
     return {**eligibility.may_file_ans_number(siret or "", ans_number or "").as_dict(), "ans_number": ans_number}
 
 
+@handler("eligibility.initial", "Règle : un SIRET titulaire d'un compte fait des demandes complémentaires",
+         Param("siret", "Numéro de SIRET"))
+def initial(ctx, siret):
+    return eligibility.may_file_initial(siret or "").as_dict()
+
+
 @handler("eligibility.signature_mandate", "Règle : mandat de signature du dépositaire, une fois par vague",
          Param("siret", "Numéro de SIRET"), Param("email", "Email du titulaire du compte"))
 def signature_mandate(ctx, siret, email):

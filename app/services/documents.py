@@ -129,20 +129,23 @@ def _shown(char: str) -> str:
     return char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
 
 
+def _listed(chars) -> str:
+    return ", ".join(f"« {_shown(c)} »" for c in chars)
+
+
 def _check_name_characters(name: str) -> None:
     invisible = [c for c in dict.fromkeys(name) if unicodedata.category(c) in ("Cc", "Cf")]
     if invisible:
         raise UploadRejected("Le nom du fichier contient des caractères de contrôle ou invisibles "
-                             f"non autorisés : {' '.join(_shown(c) for c in invisible)}")
+                             f"non autorisés : {_listed(invisible)}.")
     special = [c for c in dict.fromkeys(name) if not _allowed_character(c)]
     if special:
-        raise UploadRejected("Le nom du fichier contient des caractères spéciaux non autorisés : "
-                             + " ".join(_shown(c) for c in special))
+        raise UploadRejected(f"Le nom du fichier contient des caractères spéciaux non autorisés : {_listed(special)}.")
 
 
 def _check_name_dots(name: str) -> None:
     if ".." in name:
-        raise UploadRejected("Le nom du fichier ne doit pas contenir « .. ».")
+        raise UploadRejected("Le nom du fichier ne doit pas contenir deux « . » à la suite.")
     if name.startswith("."):
         raise UploadRejected("Le nom du fichier ne doit pas commencer par un point.")
 

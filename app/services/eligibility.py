@@ -6,7 +6,10 @@ module all ask here.
   comes before any other: while the SIRET has a request filed and none validated yet, no other
   can be filed (an account known from wave 1, with no wave-2 request yet, files its first one);
 - one ANS number = one enrolment: a number already carried by a request of the same SIRET that is
-  not rejected cannot be filed again;
+  not rejected cannot be filed again (refused at the SIRET search; step 1, before the SIRET is
+  known, warns when the number has such a request for any SIRET);
+- a SIRET that already has a portal account files complementary enrolments, from that account:
+  the anonymous initial enrolment stops at the SIRET search;
 - a dépositaire gives the legal representative's signature mandate once per wave and per SIRET:
   with their first wave-2 enrolment (asked at the Demandeur step of an initial one, in the form of
   a complementary one);
@@ -42,6 +45,11 @@ def _open(siret: str):
     return _submitted(siret).where(EnrolmentRequest.status != REJECTED)
 
 
+def _carrying(ans_number: str):
+    """The condition: a request for ``ans_number`` (any case, surrounding spaces ignored)."""
+    return db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper()
+
+
 def may_file_complementary(siret: str) -> Verdict:
     if db.session.scalars(_submitted(siret).where(EnrolmentRequest.validated_at.is_not(None))).first():
         return Verdict(True)
@@ -55,13 +63,29 @@ def may_file_complementary(siret: str) -> Verdict:
 
 
 def may_file_ans_number(siret: str, ans_number: str) -> Verdict:
-    existing = db.session.scalars(_open(siret).where(
-        db.func.upper(EnrolmentRequest.ans_number) == (ans_number or "").strip().upper())).first()
+    existing = db.session.scalars(_open(siret).where(_carrying(ans_number))).first()
     if existing is not None:
         return Verdict(False, f"Le numéro de référencement {existing.ans_number} fait déjà l'objet de la demande "
                               f"d'enrôlement {existing.number} (statut : {existing.status}). Un numéro ANS ne "
                               "peut être enrôlé qu'une fois ; seule une demande rejetée peut être redéposée.")
     return Verdict(True)
+
+
+def ans_number_enrolled(ans_number: str) -> bool:
+    """Whether some SIRET already has a submitted, not rejected request for ``ans_number``."""
+    return db.session.scalars(db.select(EnrolmentRequest.id).where(
+        EnrolmentRequest.number.is_not(None), EnrolmentRequest.status != REJECTED, _carrying(ans_number))
+    ).first() is not None
+
+
+def may_file_initial(siret: str) -> Verdict:
+    """An initial enrolment (anonymous) is for a SIRET without a portal account: one that has an
+    account files complementary enrolments once logged in (the guide's introduction)."""
+    if db.session.scalars(db.select(SupplierAccess.id).where(SupplierAccess.siret == siret)).first() is None:
+        return Verdict(True)
+    return Verdict(False, f"Le numéro SIRET {siret} dispose déjà d'un compte sur le portail SEGUR Numérique : "
+                          "ses nouvelles demandes sont des demandes d'enrôlement complémentaires. Connectez-vous "
+                          "avec ce compte, puis choisissez « Faire une demande complémentaire ».")
 
 
 def is_depositary(siret: str, email: str) -> bool:

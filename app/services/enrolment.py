@@ -9,7 +9,7 @@ from .. import clock
 from ..engine import Run
 from ..extensions import db
 from ..models import Counter, EnrolmentRequest, RequestEvent
-from . import documents
+from . import companies, documents
 
 INITIAL_PROCESS = "initial_enrolment"
 COMPLEMENTARY_PROCESS = "complementary_enrolment"
@@ -37,12 +37,21 @@ def latest_submitted(siret: str) -> EnrolmentRequest | None:
         .order_by(EnrolmentRequest.submitted_at.desc(), EnrolmentRequest.id.desc())).first()
 
 
+def company_name(siret: str) -> str | None:
+    """The dénomination sociale of ``siret``: as its latest request gave it, else the company
+    directory's (an account known from wave 1 has no wave-2 request yet)."""
+    latest = latest_submitted(siret)
+    return (latest.company_name if latest is not None else None) or companies.lookup(siret).get("name")
+
+
 def start_complementary(user, siret: str, actor: str) -> EnrolmentRequest:
     """A complementary enrolment filed by the logged-in account holder ``user`` for ``siret``: the
     company is the one the ASP knows from the SIRET's latest request (if any), the holder is them."""
     latest = latest_submitted(siret)
     known = latest.data if latest is not None else {}
     data = {key: known[key] for key in COMPANY_KEYS if known.get(key)}
+    if not data.get("company_name") and (name := company_name(siret)):
+        data["company_name"] = name
     access = next(a for a in user.sirets if a.siret == siret)
     data.update(siret=siret, holder={"email": user.email, "first_name": user.first_name,
                                      "last_name": user.last_name, "depositary": access.depositary})

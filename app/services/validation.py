@@ -23,6 +23,20 @@ def siret(value: str) -> str:
         raise Invalid("Le numéro SIRET doit comporter 14 chiffres.") from None
 
 
+# The ANS « numéro unique de référencement »: 3 letters, 1 digit, 3 letters, 3 digits (« JGe2DPI009 »).
+_ANS_NUMBER = re.compile(r"^[A-Za-z]{3}\d[A-Za-z]{3}\d{3}$")
+
+
+def ans_number(value: str) -> str:
+    """An ANS referencing number well formed (spaces ignored); whether the ASP knows it is the
+    directory's business."""
+    number = "".join((value or "").split())
+    if not _ANS_NUMBER.match(number):
+        raise Invalid("Le numéro unique de référencement (ANS) doit comporter 10 caractères : 3 lettres, "
+                      "1 chiffre, 3 lettres puis 3 chiffres (par exemple « JGe2DPI009 »).")
+    return number
+
+
 # Overseas departments numbered from the French plan: « 0590 12 34 56 » is dialled +590 590 12 34 56,
 # so a national number with one of these prefixes is read in its territory (and only there).
 _OVERSEAS_PREFIXES = {

@@ -57,7 +57,7 @@ def after_steps(public_id):
 def complementary():
     """« Faire une demande complémentaire »: for each SIRET of the account, whether the rules allow
     it now, and why not."""
-    suppliers = [(a.siret, enrolments.latest_submitted(a.siret), eligibility.may_file_complementary(a.siret))
+    suppliers = [(a.siret, enrolments.company_name(a.siret), eligibility.may_file_complementary(a.siret))
                  for a in current_user.sirets]
     return render_template("enrolment/complementary.html", suppliers=suppliers)
 

@@ -3,7 +3,7 @@ of a request. Only the requests of the SIRETs the account was opened for (access
 access.load_request)."""
 import re
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from .. import access
 from ..models.request import AWAITING_DOCUMENTS, PARTIALLY_VALIDATED, TYPES, EnrolmentRequest
@@ -49,12 +49,6 @@ def detail(public_id):
 def supplier_action(enrolment) -> str | None:
     """The label of what the supplier is asked to do on ``enrolment``, None when nothing."""
     return ACTIONS.get(enrolment.status)
-
-
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    """Whether the app has a view ``endpoint`` (menus link features only once they exist)."""
-    return endpoint in current_app.view_functions
 
 
 @bp.app_template_filter("short_number")
