@@ -6,7 +6,7 @@ Everything comes from the request's own diagram version (``engine.position.miles
 elements an analyst gave a ``timelineLabel`` in the studio, and the ``timelineDeadline`` wording of
 a timer; changing them and deploying changes the timelines of the requests started afterwards.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import clock
 from ..engine import Run
@@ -20,6 +20,7 @@ class Entry:
     state: str               # « done », « current » or « next » (the template's classes and badges)
     when: str                # « Fait le 01/12/2026 », « En cours depuis le 01/12/2026 », « À venir »
     deadline: str | None     # « Répondez avant le 16/12/2026 »
+    present: bool = False    # the innermost step under way: where the request stands now
 
 
 @dataclass(frozen=True)
@@ -41,4 +42,7 @@ def of(request) -> Timeline:
     entries = [Entry(m.label, m.state, _when(m),
                      m.deadline.wording.replace("{date}", clock.date_fr(m.deadline.at)) if m.deadline else None)
                for m in milestones(run)]
+    current = [i for i, entry in enumerate(entries) if entry.state == CURRENT_MILESTONE]
+    if current:
+        entries[current[-1]] = replace(entries[current[-1]], present=True)
     return Timeline(entries, positions.turn_line(request, position(run)))

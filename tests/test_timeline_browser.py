@@ -1,0 +1,50 @@
+"""In a real browser (Debian's Chromium through Playwright): a supplier opens their request from
+« Gérer mes demandes d'enrôlement » and reads its timeline, not a BPMN diagram, under the portal's
+Content-Security-Policy."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app import clock
+from instruction_steps import Agent, file_request
+from people import PASSWORD, make_user
+from test_csp_browser import Watched
+
+
+@pytest.fixture
+def watched(chromium):
+    watched = Watched(chromium)
+    yield watched
+    watched.assert_clean()
+
+
+def test_the_supplier_reads_a_timeline_and_no_diagram(portal, mailbox, watched):
+    page = watched.page
+    clock.freeze(datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc))
+    public_id, supplier = file_request(portal)
+    clock.advance(timedelta(days=2))
+    Agent(portal).decide(public_id, "demander_pieces", requested_types=["kbis"], message="Un KBIS de moins de 3 mois.")
+
+    login, _ = make_user(portal, "supplier", sirets=[supplier.siret])
+    page.goto("/connexion")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_load_state()
+    page.goto("/espace/demandes")
+    page.locator(f"main a[href='/espace/demandes/{public_id}']", has_text="Consulter").click()
+    page.wait_for_selector("#request-timeline")
+
+    steps = page.locator("#request-timeline > li")
+    assert steps.count() == 6
+    assert steps.nth(3).inner_text().split("\n")[:1] == ["Dépôt des pièces demandées"]
+    current = page.locator("#request-timeline > li[aria-current='step']")
+    assert current.is_visible()
+    assert "Répondez avant le 18/12/2026" in current.inner_text()
+    assert "En cours depuis le 03/12/2026" in current.text_content()  # the badge shows it in capitals
+    assert steps.last.inner_text().split("\n")[0] == "Ouverture de votre compte"
+    assert "À venir" in steps.last.text_content()
+    # No diagram canvas, nor the viewer's script.
+    assert page.locator("#request-diagram, .djs-container, svg[data-element-id]").count() == 0
+    assert page.evaluate("typeof window.BpmnJS") == "undefined"
+    watched.assert_clean()
