@@ -1,14 +1,17 @@
 """In a real browser (Debian's Chromium through Playwright): a supplier opens their request from
 « Gérer mes demandes d'enrôlement » and reads its timeline, not a BPMN diagram, under the portal's
-Content-Security-Policy."""
+Content-Security-Policy; an analyst renames a step of that timeline in the studio."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from app import clock
 from instruction_steps import Agent, file_request
+from journey import Supplier
 from people import PASSWORD, make_user
 from test_csp_browser import Watched
+from test_timeline import supplier_of, timeline
+from test_studio_browser import sign_in
 
 
 @pytest.fixture
@@ -48,3 +51,31 @@ def test_the_supplier_reads_a_timeline_and_no_diagram(portal, mailbox, watched):
     assert page.locator("#request-diagram, .djs-container, svg[data-element-id]").count() == 0
     assert page.evaluate("typeof window.BpmnJS") == "undefined"
     watched.assert_clean()
+
+
+def test_an_analyst_renames_a_timeline_step_in_the_studio(portal, mailbox, watched):
+    page = watched.page
+    running_id, running_supplier = file_request(portal)
+    sign_in(portal, page, "analyst")
+    page.goto("/processus")
+    page.locator("#process-instruction").get_by_role("link", name="Modifier le diagramme").click()
+    page.wait_for_selector("#studio[data-ready='true']")
+    page.click("g.djs-element[data-element-id='open_access_validated']")
+    label = page.locator("#studio-panel [data-property='timelineLabel']")
+    assert label.input_value() == "Ouverture de votre compte"
+    label.fill("Accès à votre espace")
+    label.press("Tab")
+    page.click("g.djs-element[data-element-id='review']")
+    assert page.locator("#studio-panel [data-property='timelineLabel']").input_value() == ""
+    page.click("#studio-check")
+    page.wait_for_selector("#studio-alert:has-text('Diagramme valide')")
+    page.fill("#studio-comment", "Étape du suivi plus claire")
+    page.click("#studio-deploy")
+    page.wait_for_selector("#studio-alert:has-text('Les nouvelles demandes suivent cette version')")
+    watched.assert_clean()
+
+    new_id, new_supplier = file_request(portal, Supplier(ans_number="MSv2VIL014"))
+    assert timeline(supplier_of(portal, new_supplier).get(f"/espace/demandes/{new_id}"))[-1] \
+        == ("Accès à votre espace", "À venir", None)
+    assert timeline(supplier_of(portal, running_supplier).get(f"/espace/demandes/{running_id}"))[-1] \
+        == ("Ouverture de votre compte", "À venir", None)
