@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app import clock
+from app.services import timers
+from app.worker import drain
 from browser import Browser
 from files import pdf_bytes
 from instruction_steps import Agent, file_request
@@ -82,6 +84,20 @@ def test_documents_requested_show_the_date_to_answer_before(filed):
         ("Ouverture de votre compte", "À venir", None),
     ]
     assert turn(page) == "C'est à vous d'agir depuis le 03/12/2026 à 10:30 : Déposer des pièces jointes."
+
+
+def test_once_the_deadline_is_past_the_reminder_is_a_step_done(portal, filed):
+    public_id, supplier, agent = filed
+    clock.advance(timedelta(days=2))
+    agent.decide(public_id, "demander_pieces", requested_types=["kbis"], message="Un KBIS de moins de 3 mois.")
+    clock.advance(timedelta(days=15, minutes=1))  # 18/12: the worker sends the reminder
+    with portal.app_context():
+        assert sum(drain(timers.fire_next)) == 1
+    assert timeline(supplier.get(f"/espace/demandes/{public_id}"))[2:5] == [
+        ("Pièces demandées par l'ASP", "Fait le 03/12/2026", None),
+        ("Dépôt des pièces demandées", "En cours depuis le 03/12/2026", None),
+        ("Relance pour les pièces demandées", "Fait le 18/12/2026", None),
+    ]
 
 
 def test_a_validated_request_shows_every_step_done(filed):
