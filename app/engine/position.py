@@ -9,9 +9,11 @@ from datetime import datetime, timezone
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 
+from .specs import properties
 from .waiting import LIVE
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -95,6 +97,12 @@ class _Marks:
                                done=sorted((self.done - self.current) | taken), current=sorted(self.current))
 
 
+def _innermost_running(workflows):
+    """The innermost process still running (among equals, the last started); None when complete."""
+    running = [each for each in workflows if not each.is_completed()]
+    return max(reversed(running), key=lambda each: each.depth, default=None)
+
+
 def _turn(task) -> Turn:
     # last_state_change: when the task became ready (a POSIX timestamp).
     spec = task.task_spec
@@ -109,9 +117,7 @@ def position(run) -> Position:
     marks: dict[str, _Marks] = {}
     for each in workflows:
         marks.setdefault(each.spec.name, _Marks(each.spec)).add(each)
-    running = [each for each in workflows if not each.is_completed()]
-    # The innermost running process (among equals, the last started); the top one once complete.
-    active = max(reversed(running), key=lambda each: each.depth, default=workflow)
+    active = _innermost_running(workflows) or workflow  # the top one once complete
     ready = workflow.get_next_task(state=TaskState.READY, manual=True)  # called processes included
     return Position(processes=[m.position(sources) for m in marks.values()], active=active.spec.name,
                     turn=_turn(ready) if ready is not None else None, completed=workflow.is_completed())
@@ -141,13 +147,12 @@ class Milestone:
     label: str
     state: str                    # DONE, CURRENT_MILESTONE or NEXT
     at: datetime | None = None    # done: when it finished; current: since when; next: None
-    lane: str | None = None
     deadline: Deadline | None = None
 
 
 def _label(spec) -> str | None:
     """The element's timeline label, None when it is not on the timeline."""
-    props = spec.extensions.get("properties", {}) if hasattr(spec, "extensions") else {}
+    props = properties(spec)
     if LABEL not in props:
         return None
     return props[LABEL].strip() or spec.bpmn_name or spec.bpmn_id
@@ -163,14 +168,13 @@ def _deadline(task) -> Deadline | None:
     for sibling in task.parent.children if task.parent is not None else []:
         spec = sibling.task_spec
         definition = getattr(spec, "event_definition", None)
-        if sibling is task or sibling.state != TaskState.WAITING or "Timer" not in type(definition).__name__:
+        if sibling is task or sibling.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
             continue
         value = definition.details(sibling).value
         if isinstance(value, str):
             at = datetime.fromisoformat(value)
             at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
-            props = spec.extensions.get("properties", {}) if hasattr(spec, "extensions") else {}
-            found.append(Deadline(at, props.get(DEADLINE) or DEFAULT_DEADLINE))
+            found.append(Deadline(at, properties(spec).get(DEADLINE) or DEFAULT_DEADLINE))
     return min(found, key=lambda d: d.at, default=None)
 
 
@@ -183,10 +187,9 @@ def _past_and_present(workflows) -> list[Milestone]:
             if label is None:
                 continue
             if task.state == TaskState.COMPLETED:
-                found.append(Milestone(label, DONE, _moment(task.last_state_change), task.task_spec.lane))
+                found.append(Milestone(label, DONE, _moment(task.last_state_change)))
             elif task.has_state(CURRENT):
-                found.append(Milestone(label, CURRENT_MILESTONE, _moment(task.last_state_change),
-                                       task.task_spec.lane, _deadline(task)))
+                found.append(Milestone(label, CURRENT_MILESTONE, _moment(task.last_state_change), _deadline(task)))
     return sorted(found, key=lambda m: m.at)
 
 
@@ -227,7 +230,7 @@ def _upcoming(workflow, active) -> list[Milestone]:
         for element in _usual_path(spec, frozenset({spec.name})) or []:
             label = _label(element)
             if label is not None and element.bpmn_id is not None:
-                found.append(Milestone(label, NEXT, lane=element.lane))
+                found.append(Milestone(label, NEXT))
         if getattr(process, "parent_task_id", None) is None:
             return found
         caller = workflow.get_task_from_id(process.parent_task_id)
@@ -240,9 +243,6 @@ def milestones(run) -> list[Milestone]:
     them), then those ahead on the usual path."""
     workflow = run.workflow
     workflows = [workflow, *workflow.subprocesses.values()]
-    running = [each for each in workflows if not each.is_completed()]
     past = _past_and_present(workflows)
-    if not running:
-        return past
-    active = max(reversed(running), key=lambda each: each.depth)
-    return past + _upcoming(workflow, active)
+    active = _innermost_running(workflows)
+    return past + _upcoming(workflow, active) if active is not None else past
