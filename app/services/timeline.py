@@ -1,6 +1,6 @@
-"""The supplier's timeline of a request, in plain French, instead of the diagram: what happened and
-when, what is under way and since when (with any deadline to answer before), and what comes next on
-the usual path, then the line saying whose turn it is.
+"""The supplier's timeline of a request, in plain French, instead of the diagram: the line saying
+whose turn it is and since when, then what happened and when, what is under way and since when
+(with any deadline to answer before), and what comes next on the usual path.
 
 Everything comes from the request's own diagram version (``engine.position.milestones``): the
 elements an analyst gave a ``timelineLabel`` in the studio, and the ``timelineDeadline`` wording of
