@@ -1,6 +1,7 @@
 """« Où en est la demande ? »: the request's diagrams with the path done and the current position
-(JSON for the bpmn-js viewer), on the agent's review page and the supplier's detail page, with the
-supplier's plain-French line saying whose turn it is; seen only by those who may see the request."""
+(JSON for the bpmn-js viewer) on the agent's review page, and the plain-French line saying whose
+turn it is (also on the supplier's detail page, above its timeline); seen only by those who may see
+the request."""
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -114,18 +115,19 @@ def test_only_those_who_may_see_the_request_see_its_diagram(portal, filed):
     assert agent.browser.client.get(diagram_url("inconnue")).status_code == 404
 
 
-def test_the_pages_hold_the_viewer_and_its_assets(portal, filed):
+def test_the_review_page_holds_the_viewer_and_its_assets(portal, filed):
+    """Staff's page; the supplier reads a timeline instead (tests/test_timeline.py)."""
     public_id, supplier, agent = filed
-    for page in (agent.review(public_id), supplier_of(portal, supplier).get(f"/espace/demandes/{public_id}")):
-        assert page.status == 200
-        assert page.doc.xpath("//*[@id='request-diagram']/@data-diagram-url") == [diagram_url(public_id)]
-        assert "Où en est la demande ?" in page.content
-        assert page.doc.xpath("//select[@id='request-diagram-process']/option[@selected]/@value") == ["instruction"]
-        assets = page.doc.xpath("//script/@src[contains(., 'bpmn-js') or contains(., 'diagram.js')]"
-                                " | //link/@href[contains(., 'bpmn-js')]")
-        assert len(assets) == 5, assets  # the viewer, its three style sheets, js/diagram.js
-        for src in assets:
-            assert agent.browser.client.get(src).status_code == 200, src
+    page = agent.review(public_id)
+    assert page.status == 200
+    assert page.doc.xpath("//*[@id='request-diagram']/@data-diagram-url") == [diagram_url(public_id)]
+    assert "Où en est la demande ?" in page.content
+    assert page.doc.xpath("//select[@id='request-diagram-process']/option[@selected]/@value") == ["instruction"]
+    assets = page.doc.xpath("//script/@src[contains(., 'bpmn-js') or contains(., 'diagram.js')]"
+                            " | //link/@href[contains(., 'bpmn-js')]")
+    assert len(assets) == 5, assets  # the viewer, its three style sheets, js/diagram.js
+    for src in assets:
+        assert agent.browser.client.get(src).status_code == 200, src
     assert agent.browser.client.get(
         "/assets/bpmn-js/dist/bpmn-navigated-viewer.production.min.js").status_code == 200
 

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 
+from .specs import properties
 from .waiting import LIVE
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -93,6 +97,12 @@ class _Marks:
                                done=sorted((self.done - self.current) | taken), current=sorted(self.current))
 
 
+def _innermost_running(workflows):
+    """The innermost process still running (among equals, the last started); None when complete."""
+    running = [each for each in workflows if not each.is_completed()]
+    return max(reversed(running), key=lambda each: each.depth, default=None)
+
+
 def _turn(task) -> Turn:
     # last_state_change: when the task became ready (a POSIX timestamp).
     spec = task.task_spec
@@ -107,9 +117,132 @@ def position(run) -> Position:
     marks: dict[str, _Marks] = {}
     for each in workflows:
         marks.setdefault(each.spec.name, _Marks(each.spec)).add(each)
-    running = [each for each in workflows if not each.is_completed()]
-    # The innermost running process (among equals, the last started); the top one once complete.
-    active = max(reversed(running), key=lambda each: each.depth, default=workflow)
+    active = _innermost_running(workflows) or workflow  # the top one once complete
     ready = workflow.get_next_task(state=TaskState.READY, manual=True)  # called processes included
     return Position(processes=[m.position(sources) for m in marks.values()], active=active.spec.name,
                     turn=_turn(ready) if ready is not None else None, completed=workflow.is_completed())
+
+
+# --- the supplier's timeline: the milestones the diagrams name -----------------------------------
+
+#: The property that puts a diagram element on the supplier's timeline, with its plain-French label
+#: (an empty value: the element's own name).
+LABEL = "timelineLabel"
+#: The property of a timer event that says how its deadline reads, ``{date}`` standing for it
+#: (« Répondez avant le {date} », « Relance prévue le {date} »).
+DEADLINE = "timelineDeadline"
+DEFAULT_DEADLINE = "Répondez avant le {date}"
+
+DONE, CURRENT_MILESTONE, NEXT = "done", "current", "next"
+
+
+@dataclass
+class Deadline:
+    at: datetime
+    wording: str  # with ``{date}`` where the date goes
+
+
+@dataclass
+class Milestone:
+    label: str
+    state: str                    # DONE, CURRENT_MILESTONE or NEXT
+    at: datetime | None = None    # done: when it finished; current: since when; next: None
+    deadline: Deadline | None = None
+
+
+def _label(spec) -> str | None:
+    """The element's timeline label, None when it is not on the timeline."""
+    props = properties(spec)
+    if LABEL not in props:
+        return None
+    return props[LABEL].strip() or spec.bpmn_name or spec.bpmn_id
+
+
+def _moment(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+def _deadline(task) -> Deadline | None:
+    """The earliest waiting timer attached to ``task`` (a boundary timer event of its element)."""
+    found = []
+    for sibling in task.parent.children if task.parent is not None else []:
+        spec = sibling.task_spec
+        definition = getattr(spec, "event_definition", None)
+        if sibling is task or sibling.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+            continue
+        value = definition.details(sibling).value
+        if isinstance(value, str):
+            at = datetime.fromisoformat(value)
+            at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+            found.append(Deadline(at, properties(spec).get(DEADLINE) or DEFAULT_DEADLINE))
+    return min(found, key=lambda d: d.at, default=None)
+
+
+def _past_and_present(workflows) -> list[Milestone]:
+    """The labelled elements done or current, in the order they happened (ties: the tree's order)."""
+    found = []
+    for workflow in workflows:
+        for task in workflow.get_tasks(skip_subprocesses=True):
+            label = _label(task.task_spec)
+            if label is None:
+                continue
+            if task.state == TaskState.COMPLETED:
+                found.append(Milestone(label, DONE, _moment(task.last_state_change)))
+            elif task.has_state(CURRENT):
+                found.append(Milestone(label, CURRENT_MILESTONE, _moment(task.last_state_change), _deadline(task)))
+    return sorted(found, key=lambda m: m.at)
+
+
+def _choices(spec) -> list:
+    """The elements that may follow ``spec``, the usual one first: a gateway's default flow, then
+    its other flows in the diagram's order; the task of a boundary event split, not its events."""
+    if getattr(spec, "default_task_spec", None) is not None:
+        names = [spec.default_task_spec, *(name for _, name in spec.cond_task_specs if name != spec.default_task_spec)]
+        return [spec._wf_spec.task_specs[name] for name in names]
+    return [out for out in spec.outputs if not isinstance(out, (BoundaryEvent, BoundaryEventJoin))]
+
+
+def _usual_path(spec, visited: frozenset) -> list | None:
+    """The elements after ``spec`` to the end of its process on the usual path: at each gateway its
+    default flow, unless that way only loops back to where the path has been (« demander des
+    pièces » back to the review), then its next flow. None when every way loops back."""
+    if spec.bpmn_id is None and not spec.outputs:  # the process's end
+        return []
+    for following in _choices(spec):
+        if following.name in visited:
+            continue
+        rest = _usual_path(following, visited | {following.name})
+        if rest is not None:
+            return [following, *rest]
+    return None
+
+
+def _upcoming(workflow, active) -> list[Milestone]:
+    """The labelled elements ahead on the usual path, from where the innermost running process
+    stands, then after each call activity out to the end of the top process."""
+    found = []
+    standing = [t for t in active.get_tasks(state=CURRENT, skip_subprocesses=True)
+                if t.task_spec.bpmn_id is not None and not isinstance(t.task_spec, BoundaryEvent)]
+    if not standing:
+        return found
+    process, spec = active, standing[0].task_spec
+    while True:
+        for element in _usual_path(spec, frozenset({spec.name})) or []:
+            label = _label(element)
+            if label is not None and element.bpmn_id is not None:
+                found.append(Milestone(label, NEXT))
+        if getattr(process, "parent_task_id", None) is None:
+            return found
+        caller = workflow.get_task_from_id(process.parent_task_id)
+        process, spec = caller.workflow, caller.task_spec
+
+
+def milestones(run) -> list[Milestone]:
+    """The request's timeline as its own diagram version names it: the elements with a
+    ``timelineLabel`` done (when), current (since when, with the deadline of a timer attached to
+    them), then those ahead on the usual path."""
+    workflow = run.workflow
+    workflows = [workflow, *workflow.subprocesses.values()]
+    past = _past_and_present(workflows)
+    active = _innermost_running(workflows)
+    return past + _upcoming(workflow, active) if active is not None else past

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 
 from .. import access
 from ..models.request import AWAITING_DOCUMENTS, PARTIALLY_VALIDATED, TYPES, EnrolmentRequest
-from ..services import listing
+from ..services import listing, timeline
 
 bp = Blueprint("supplier", __name__)
 
@@ -42,7 +42,8 @@ def requests():
 @bp.get("/espace/demandes/<public_id>")
 @access.require(access.SUPPLIER)
 def detail(public_id):
-    return render_template("supplier/detail.html", enrolment=access.load_request(public_id))
+    enrolment = access.load_request(public_id)
+    return render_template("supplier/detail.html", enrolment=enrolment, timeline=timeline.of(enrolment))
 
 
 @bp.app_template_global()

@@ -129,6 +129,15 @@
     }
   }
 
+  /* Set a property, or remove it when the value is empty (an optional one, e.g. timelineLabel). */
+  function setOptionalProperty(element, name, value) {
+    if (value) { setProperty(element, name, value); return; }
+    var props = extension(element.businessObject, "spiffworkflow:Properties");
+    if (!props) { return; }
+    var list = props.get("properties").filter(function (p) { return p.name !== name; });
+    modeling.updateModdleProperties(element, props, { properties: list });
+  }
+
   function operator(element) {
     return ensureExtension(element, "spiffworkflow:ServiceTaskOperator", {});
   }
@@ -188,6 +197,11 @@
       panel.appendChild(el("p", { "class": "fr-text--sm", text: "Couloir : " + (lane ? lane.businessObject.name : "aucun") }));
     }
     if (element.type === "bpmn:ServiceTask") { renderService(element); }
+    if (/Task$|CallActivity$|Event$/.test(element.type)) {
+      panel.appendChild(field("Étape du suivi fournisseur", property(bo, "timelineLabel"), function (value) {
+        setOptionalProperty(element, "timelineLabel", value);
+      }, { name: "timelineLabel", hint: "Facultatif : le libellé de cette étape dans le suivi de la demande que voit le fournisseur (vide : absente du suivi)." }));
+    }
     var timer = timerDefinition(bo);
     if (timer) {
       var duration = timer.timeDuration ? timer.timeDuration.body : "";
@@ -195,6 +209,9 @@
         var expression = moddle.create("bpmn:FormalExpression", { body: value });
         modeling.updateModdleProperties(element, timer, { timeDuration: expression });
       }, { name: "timeDuration", hint: "Expression : une durée ISO 8601 entre guillemets, par exemple \"P15D\"." }));
+      panel.appendChild(field("Échéance affichée au fournisseur", property(bo, "timelineDeadline"), function (value) {
+        setOptionalProperty(element, "timelineDeadline", value);
+      }, { name: "timelineDeadline", hint: "Facultatif : par exemple « Répondez avant le {date} » ; {date} devient la date du délai." }));
     }
     if (element.type === "bpmn:SequenceFlow" && /Gateway$/.test(bo.sourceRef.$type)) {
       var isDefault = bo.sourceRef.default === bo;
