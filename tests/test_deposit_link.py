@@ -148,3 +148,29 @@ def test_a_holder_whose_account_cannot_see_the_siret_gets_the_link(portal, mailb
     ask_documents(Agent(portal), public_id)
     text = mailbox.text(request_mail(mailbox, supplier.holder_email))
     assert "/depot/" in text and "connectez-vous au portail" not in text
+
+
+def test_the_reminder_carries_a_new_link_and_the_deposit_page_leads_back_without_an_account(portal, mailbox):
+    from app.services import timers
+    from app.worker import drain
+    public_id, supplier = file_request(portal)
+    ask_documents(Agent(portal), public_id)
+    first = deposit_link(mailbox, supplier.holder_email)
+    browser = Browser(portal.test_client())
+    page = browser.get(first)
+    back = page.doc.xpath("//a[normalize-space()='Retour']/@href")
+    assert back == [f"/demandes/{public_id}/confirmation"], back  # not the supplier space: no account to log in
+    assert browser.get(back[0]).status == 200
+
+    clock.freeze(clock.now() + timedelta(days=15, minutes=1))  # the reminder timer falls due
+    with portal.app_context():
+        assert sum(drain(timers.fire_next)) == 1
+    reminders = [m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Relance")]
+    assert len(reminders) == 1
+    text = mailbox.text(reminders[0])
+    assert "connectez-vous" not in text and "remplace celui du courriel précédent" in text
+    second = link_in(text, "/depot/")
+    assert second != first
+    refused(Browser(portal.test_client()).get(first), "a été remplacé")
+    page = deposit(Browser(portal.test_client()), second)
+    assert page.status == 200 and page.h1 == "Dépôt terminé", (page.status, page.h1, page.alerts())

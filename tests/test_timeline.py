@@ -132,7 +132,7 @@ def test_a_label_changed_in_the_studio_follows_the_new_requests_only(filed):
     assert renamed.count("Accès à votre espace") == 2
     status, answer = analyst.action("instruction.bpmn", "deployer", xml=renamed, comment="Libellé plus clair")
     assert status == 200 and answer["ok"], answer
-    new_supplier = Supplier(ans_number="MSv2VIL014")
+    new_supplier = Supplier(ans_number="OFf2PHA003", siret="79031846300011")  # a SIRET without an account
     new_id, _ = file_request(agent.app, new_supplier)
 
     assert timeline(supplier.get(f"/espace/demandes/{public_id}"))[-1] == ("Ouverture de votre compte", "À venir", None)

@@ -11,10 +11,11 @@ def _events() -> tuple[str, ...]:
     return tuple(sorted(p.name for p in outbox.TEMPLATES.iterdir() if (p / "subject.txt").exists()))
 
 
-#: Mails that ask for documents (a new round of the supporting-documents loop): they carry a new
-#: personal deposit link when the account holder has no account to log in with (``deposit_link``,
-#: ``deposit_expires_at``; ``deposit_link`` is None otherwise), and cancel the earlier ones.
-DEPOSIT_REQUESTS = ("demande_pieces",)
+#: Mails that ask for documents (a new round of the supporting-documents loop, or its reminder):
+#: they carry a new personal deposit link when the account holder has no account to log in with
+#: (``deposit_link``, ``deposit_expires_at``; ``deposit_link`` is None otherwise), and cancel the
+#: earlier ones (a link is stored hashed: it cannot be sent twice).
+DEPOSIT_REQUESTS = ("demande_pieces", "relance_pieces")
 
 
 @handler("mail.send", "Envoi d'un courriel",
