@@ -103,11 +103,16 @@ def _innermost_running(workflows):
     return max(reversed(running), key=lambda each: each.depth, default=None)
 
 
+def _moment(timestamp: float) -> datetime:
+    """A task's ``last_state_change`` (a POSIX timestamp, from the engine's clock) as a moment."""
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
 def _turn(task) -> Turn:
     # last_state_change: when the task became ready (a POSIX timestamp).
     spec = task.task_spec
     return Turn(lane=spec.lane, task=spec.bpmn_name or spec.bpmn_id,
-                since=datetime.fromtimestamp(task.last_state_change, timezone.utc))
+                since=_moment(task.last_state_change))
 
 
 def position(run) -> Position:
@@ -156,10 +161,6 @@ def _label(spec) -> str | None:
     if LABEL not in props:
         return None
     return props[LABEL].strip() or spec.bpmn_name or spec.bpmn_id
-
-
-def _moment(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 def _deadline(task) -> Deadline | None:
