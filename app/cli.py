@@ -1,5 +1,6 @@
 """``flask`` commands: run the portal, deploy diagrams, import reference data, run the worker."""
 import csv
+import json
 import os
 import subprocess
 import threading
@@ -12,11 +13,13 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from .config import ROOT, check_mail_transport
-from .engine import DeployError, deploy, read_folder
+from .engine import DeployError
+from .package import (Folders, check as check_package, current, current_row, deploy_files, deploy_package,
+                      deployed_sources, folders, load, read_files, write_files)
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .services import enrolment, processes, referencing
+from .services import enrolment, referencing
 from .worker import deliver_mails, loop, work_once
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
@@ -27,24 +30,30 @@ outbox_cli = AppGroup("outbox", help="Courriels en attente d'envoi.")
 drafts_cli = AppGroup("drafts", help="Brouillons de demandes abandonnés.")
 
 
-def _sources(files) -> dict[str, str]:
-    """The files given (over the deployed set, so that a process and its callers go together),
-    or the whole bpmn/ folder."""
+def _package(files) -> tuple[dict[str, str], dict | None]:
+    """(sources, data) to check or deploy: the files given over the deployed set with the deployed
+    data (a process and its callers go together), or the whole package the repository's files hold."""
     if not files:
-        return read_folder(current_app.config["BPMN_FOLDER"])
-    return {**processes.deployed_sources(), **{Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}}
+        return read_files()
+    return {**deployed_sources(), **{Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}}, None
+
+
+def _refuse(problems) -> None:
+    for problem in problems:
+        click.echo(f"✗ {problem}", err=True)
+    raise SystemExit(1)
 
 
 @bpmn_cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 def bpmn_check(files):
-    """Vérifier des fichiers BPMN (par défaut : le dossier bpmn/) sans les déployer."""
-    problems = processes.check_sources(_sources(files))
-    for problem in problems:
-        click.echo(f"✗ {problem}", err=True)
+    """Vérifier le paquet de processus (par défaut : les dossiers bpmn/ et mail_templates/) ou des
+    fichiers BPMN, sans les déployer."""
+    sources, data = _package(files)
+    problems = check_package(sources, current().data if data is None else data)
     if problems:
-        raise SystemExit(1)
-    click.echo("✓ Diagrammes valides.")
+        _refuse(problems)
+    click.echo("✓ Paquet de processus valide.")
 
 
 @bpmn_cli.command("deploy")
@@ -52,18 +61,34 @@ def bpmn_check(files):
 @click.option("--comment", default="", help="Commentaire de version.")
 @click.option("--author", default="ligne de commande")
 def bpmn_deploy(files, comment, author):
-    """Déployer des fichiers BPMN (par défaut : le dossier bpmn/) comme nouvelles versions."""
+    """Déployer le paquet de processus (par défaut : les dossiers bpmn/ et mail_templates/) ou des
+    fichiers BPMN, comme nouvelle version."""
+    sources, data = _package(files)
     try:
-        created = deploy(_sources(files), author=author, comment=comment)
+        package, created = deploy_package(sources, author=author, comment=comment, data=data)
     except DeployError as exc:
-        for problem in exc.problems:
-            click.echo(f"✗ {problem}", err=True)
-        raise SystemExit(1)
+        _refuse(exc.problems)
     db.session.commit()
     for version in created:
         click.echo(f"✓ {version.process_id} version {version.version} déployée ({version.sha256[:12]}).")
-    if not created:
-        click.echo("Aucun changement : les versions déployées sont à jour.")
+    if package is not None:
+        click.echo(f"✓ Paquet de processus version {package.version} déployé.")
+    else:
+        click.echo("Aucun changement : le paquet déployé est à jour.")
+
+
+@bpmn_cli.command("export")
+@click.option("--bpmn", "bpmn_folder", type=click.Path(file_okay=False), help="Dossier des diagrammes (bpmn/).")
+@click.option("--mails", "mails_folder", type=click.Path(file_okay=False), help="Dossier des courriels (mail_templates/).")
+def bpmn_export(bpmn_folder, mails_folder):
+    """Écrire le paquet déployé dans les fichiers du dépôt, pour le relire et le committer."""
+    where = folders()
+    where = Folders(Path(bpmn_folder) if bpmn_folder else where.bpmn, Path(mails_folder) if mails_folder else where.mails)
+    row = current_row()
+    if row is None:
+        raise click.ClickException("Aucun paquet de processus n'est déployé.")
+    write_files(json.loads(row.sources_json), load(row).data, where)
+    click.echo(f"✓ Paquet de processus version {row.version} écrit dans {where.bpmn} et {where.mails}.")
 
 
 @bpmn_cli.command("versions")
@@ -131,7 +156,7 @@ def prepare() -> None:
     """Database schema, deployed diagrams and reference data, idempotently."""
     ensure_assets()
     upgrade()
-    deploy(read_folder(current_app.config["BPMN_FOLDER"]), author="démarrage du portail")
+    deploy_files(author="démarrage du portail")
     if db.session.scalar(db.select(db.func.count()).select_from(Referencing)) == 0:
         report = referencing.import_csv(DEMO_REFERENCING)
         if not report.ok:

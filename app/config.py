@@ -49,7 +49,9 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "documents")),
+        # The process package's files (app/package): diagrams and data, and the mail templates.
         "BPMN_FOLDER": os.environ.get("BPMN_FOLDER", str(ROOT / "bpmn")),
+        "MAIL_TEMPLATES_FOLDER": os.environ.get("MAIL_TEMPLATES_FOLDER", str(ROOT / "mail_templates")),
         "ASSETS_FOLDER": os.environ.get("ASSETS_FOLDER", str(ROOT / "node_modules")),
         # Mail: captured in the database unless a real SMTP server is configured. Capture without
         # MAIL_SERVER is for development; a server that runs it must be told so (MAIL_CAPTURE=1),

@@ -101,8 +101,8 @@ def make_app(workdir: Path, database_url: str | None):
             sys.exit("bench: the database already holds enrolment requests; give a scratch database")
         result = referencing.import_csv(DEMO_REFERENCING)
         assert result.ok, result
-        from app.engine import deploy_folder
-        deploy_folder(app.config["BPMN_FOLDER"], author="bench")
+        from app.package import deploy_files
+        deploy_files(author="bench")
         db.session.commit()
     return app
 

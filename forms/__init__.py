@@ -17,8 +17,19 @@ def form_class(form_key: str) -> type[TaskForm]:
         raise UnknownForm(form_key) from None
 
 
+#: Functions ``extend(task, request) -> {field name: unbound field}`` that add fields to a task's form
+#: (what the process package declares for that task), applied in order by ``build``.
+EXTENSIONS: list = []
+
+
 def build(task, request, formdata=None) -> TaskForm:
-    return form_class(task.form_key)(task, request, formdata=formdata)
+    """The form of a ready task: the class its form key names, with the fields the package adds."""
+    base = form_class(task.form_key)
+    extra = {}
+    for extend in EXTENSIONS:
+        extra.update(extend(task, request))
+    cls = type(base.__name__, (base,), extra) if extra else base
+    return cls(task, request, formdata=formdata)
 
 
-__all__ = ["REGISTRY", "DocumentField", "TaskForm", "UnknownForm", "When", "build", "form_class", "register"]
+__all__ = ["EXTENSIONS", "REGISTRY", "DocumentField", "TaskForm", "UnknownForm", "When", "build", "form_class", "register"]

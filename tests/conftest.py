@@ -195,11 +195,11 @@ def app(session_app, smtp_server):
 def portal(app):
     """The app with the diagrams of bpmn/ deployed, the demo ANS referencing directory, captcha off
     (tested on its own)."""
-    from app.engine import deploy_folder
+    from app.package import deploy_files
     from app.services import referencing
     app.config["CAPTCHA_ENABLED"] = False
     with app.app_context():
-        deploy_folder(app.config["BPMN_FOLDER"], author="premier démarrage")  # as the portal command does
+        deploy_files(author="premier démarrage")  # as the portal command does
         assert referencing.import_csv(DEMO_REFERENCING).ok
         db.session.commit()
     return app

@@ -20,10 +20,11 @@ def test_the_schema_built_by_the_migrations_matches_the_models(app):
 
 def test_bpmn_check_deploy_and_versions(app, tmp_path):
     result = run(app, "bpmn", "check")
-    assert result.exit_code == 0 and "✓ Diagrammes valides." in result.output
+    assert result.exit_code == 0 and "✓ Paquet de processus valide." in result.output
     result = run(app, "bpmn", "deploy", "--comment", "mise en service")
     assert result.exit_code == 0, result.output
     assert "initial_enrolment version 1 déployée" in result.output and "instruction version 1 déployée" in result.output
+    assert "Paquet de processus version 1 déployé." in result.output
     assert "Aucun changement" in run(app, "bpmn", "deploy").output
     listing = run(app, "bpmn", "versions").output
     assert "* initial_enrolment v1" in listing and "mise en service" in listing

@@ -5,7 +5,7 @@ import threading
 import psycopg
 import pytest
 
-from app.engine import deploy
+from app.package import deploy
 from app.extensions import db
 from app.models import ProcessVersion
 from app.services import processes

@@ -7,7 +7,8 @@ import pytest
 
 import diagrams as d
 from app import clock
-from app.engine import DeployError, EngineFailure, Run, TaskNotReady, deploy, read_folder
+from app.engine import DeployError, EngineFailure, Run, TaskNotReady, read_folder
+from app.package import deploy
 from app.engine.registry import Param, handler, HANDLERS
 from app.extensions import db
 from app.models import EnrolmentRequest, OutboxMail, ProcessVersion

@@ -5,7 +5,7 @@ process and the other requests go on. What can be seen without task data is refu
 one: tests/test_script_security.py."""
 import pytest
 
-from app.engine import deploy_folder
+from app.package import deploy_files
 from app.extensions import db
 from app.models import EnrolmentRequest, Incident, ProcessVersion
 from instruction_steps import Agent
@@ -22,7 +22,7 @@ GROWING = (">referencing['found'] and ans_number * (10**7 if ans_number.endswith
 @pytest.fixture
 def deployed(portal):
     with portal.app_context():  # the diagrams of bpmn/, as on first start
-        deploy_folder(portal.config["BPMN_FOLDER"], author="premier démarrage")
+        deploy_files(author="premier démarrage")
         db.session.commit()
     return portal
 

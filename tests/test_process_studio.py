@@ -11,6 +11,7 @@ from browser import Browser
 from instruction_steps import Agent, file_request
 from journey import Supplier
 from people import log_in, make_user
+from studio import Analyst
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 
@@ -19,32 +20,11 @@ def source(name: str) -> str:
     return (BPMN / name).read_text(encoding="utf-8")
 
 
-class Analyst:
-    def __init__(self, app, role="analyst"):
-        self.app = app
-        self.browser = Browser(app.test_client())
-        log_in(self.browser, *make_user(app, role))
-        self.index = self.browser.get("/processus")
-        assert self.index.status == 200, self.index.status
-
-    @property
-    def token(self) -> str:
-        return self.index.doc.xpath("//input[@name='csrf_token']/@value")[0]
-
-    def post(self, path: str, **fields):
-        data = {"csrf_token": [self.token], **{k: [v] for k, v in fields.items()}}
-        return self.browser.client.post(path, data=data)
-
-    def action(self, file_name: str, action: str, **fields):
-        response = self.post(f"/processus/fichiers/{file_name}/{action}", **fields)
-        return response.status_code, response.get_json()
-
-
 @pytest.fixture
 def analyst(portal):
     with portal.app_context():  # the diagrams of bpmn/, as on first start
-        from app.engine import deploy_folder
-        deploy_folder(portal.config["BPMN_FOLDER"], author="premier démarrage")
+        from app.package import deploy_files
+        deploy_files(author="premier démarrage")
         db.session.commit()
     return Analyst(portal)
 

@@ -5,7 +5,8 @@ from copy import deepcopy
 import pytest
 
 import diagrams as d
-from app.engine import DeployError, EngineFailure, Run, ScriptRejected, deploy, specs
+from app.engine import DeployError, EngineFailure, Run, ScriptRejected, specs
+from app.package import deploy
 from app.engine import scripting
 from app.engine.scripting import RestrictedEnvironment, ScriptLimitExceeded
 from app.extensions import db

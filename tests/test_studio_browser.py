@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from app import clock
-from app.engine import deploy_folder
+from app.package import deploy_files
 from app.extensions import db
 from app.models import EnrolmentRequest
 from browser import Browser
@@ -16,7 +16,7 @@ from people import PASSWORD, log_in, make_user
 @pytest.fixture
 def deployed(portal):
     with portal.app_context():
-        deploy_folder(portal.config["BPMN_FOLDER"], author="premier démarrage")
+        deploy_files(author="premier démarrage")
         db.session.commit()
     return portal
 

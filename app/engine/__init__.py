@@ -1,15 +1,15 @@
 """The engine layer: the only package that imports SpiffWorkflow.
 
-- ``specs``: parse and check BPMN files, deploy them as versions stored once, cache parsed specs;
+- ``specs``: parse and check BPMN files, store them as versions (app/package deploys them with the
+  data they name), cache parsed specs;
 - ``runtime``: start/load/save an instance, complete or go back on a user task, fire timers;
 - ``scripting``: the restricted environment every diagram expression runs in.
 """
 from .runtime import EngineFailure, Run, TaskNotReady, UserTask
 from .scripting import ScriptRejected, compile_checked
-from .specs import DeployError, Problem, Step, check, current_version, deploy, deploy_folder, parse, read_folder
+from .specs import DeployError, Problem, Step, check, current_version, parse, read_folder, store
 
 __all__ = [
     "DeployError", "EngineFailure", "Problem", "Run", "ScriptRejected", "Step", "TaskNotReady",
-    "UserTask", "check", "compile_checked", "current_version", "deploy", "deploy_folder", "parse",
-    "read_folder",
+    "UserTask", "check", "compile_checked", "current_version", "parse", "read_folder", "store",
 ]

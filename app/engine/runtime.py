@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import clock
 from . import registry as handlers
 from ..extensions import db
-from ..models import WorkflowInstance
+from ..models import ProcessPackage, WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .setup import SERIALIZER
 from .specs import ProcessSpec, Step, current_version, load_spec, properties
@@ -103,7 +103,9 @@ class Run:
             raise LookupError(f"process {process_id} is not deployed (flask bpmn deploy)")
         spec = load_spec(version)
         now = clock.now()
-        instance = WorkflowInstance(process_version=version, state_json="{}", created_at=now, updated_at=now)
+        package_id = db.session.scalar(db.select(ProcessPackage.id).where(ProcessPackage.is_current.is_(True)))
+        instance = WorkflowInstance(process_version=version, package_id=package_id, state_json="{}",
+                                    created_at=now, updated_at=now)
         run = cls(instance, BpmnWorkflow(spec.spec, spec.subprocess_specs), spec, request)
         for task in run.workflow.get_tasks(state=TaskState.READY):  # the start event
             task.set_data(**deepcopy(data or {}))

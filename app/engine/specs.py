@@ -323,16 +323,11 @@ def read_folder(folder: str | Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(folder).glob("*.bpmn"))}
 
 
-def deploy(sources: dict[str, str], author: str, comment: str = "") -> list[ProcessVersion]:
-    """Parse and check the files, then store a new version of every process whose diagrams changed.
-
-    Returns the versions created (none when nothing changed). Raises ``DeployError``.
-    """
-    processes = parse(sources)
-    problems = check(processes)
-    if problems:
-        raise DeployError(problems)
-    _one_deployment_at_a_time()
+def store(processes: dict[str, tuple], sources: dict[str, str], author: str, comment: str = "",
+          package_id: int | None = None) -> list[ProcessVersion]:
+    """Store a new version of every parsed and checked process whose diagrams changed (the package
+    deployment calls this: app/package). Returns the versions created (none when nothing changed)."""
+    one_deployment_at_a_time()
     created = []
     for process_id, (spec, subprocess_specs) in processes.items():
         files = sorted({p.file for p in (spec, *subprocess_specs.values())})
@@ -349,7 +344,7 @@ def deploy(sources: dict[str, str], author: str, comment: str = "") -> list[Proc
         version = ProcessVersion(
             process_id=process_id, version=last + 1, name=spec.description or process_id,
             sha256=sha, spec_json=spec_json, sources_json=used_sources, created_at=clock.now(),
-            author=author, comment=comment, is_current=True)
+            author=author, comment=comment, is_current=True, package_id=package_id)
         db.session.add(version)
         created.append(version)
     db.session.flush()
@@ -360,17 +355,13 @@ def deploy(sources: dict[str, str], author: str, comment: str = "") -> list[Proc
 DEPLOY_LOCK = 0x5E6_0DE9
 
 
-def _one_deployment_at_a_time() -> None:
+def one_deployment_at_a_time() -> None:
     """Deployments queue up: each numbers its versions max + 1 and makes them current, from what
     the deployments before it committed. PostgreSQL: a transaction-scoped advisory lock (released at
     commit or rollback; the reads after it see what the previous deployment committed). SQLite:
     every transaction already holds the database's write lock (BEGIN IMMEDIATE)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
-
-
-def deploy_folder(folder: str | Path, author: str = "déploiement", comment: str = "") -> list[ProcessVersion]:
-    return deploy(read_folder(folder), author, comment)
 
 
 def current_version(process_id: str) -> ProcessVersion | None:

@@ -3,12 +3,13 @@ from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, S
 from .document import DOCUMENT_TYPES, Document
 from .incident import Incident
 from .mail import OutboxMail
-from .process import ProcessDraft, ProcessVersion, WorkflowInstance
+from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
 from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User",
-    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "ProcessDraft", "ProcessVersion",
+    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
+    "ProcessVersion",
     "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
 ]

@@ -8,6 +8,39 @@ from ..extensions import db
 from .types import UTCDateTime
 
 
+class ProcessPackage(db.Model):
+    """One deployed version of the process package: the BPMN files of the deployed set and the data
+    they name (statuses, mails, document types, forms, roles: app/package), stored once, never changed.
+    A request runs on the package version current when it started (WorkflowInstance.package_id)."""
+
+    __tablename__ = "process_package"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    # SHA-256 of the data and the sources together: a deployment that changes nothing adds no version.
+    sha256: Mapped[str] = mapped_column(String(64))
+    # {section name: JSON value} (app/package SECTIONS).
+    data_json: Mapped[str] = mapped_column(Text, deferred=True)  # read once per version, then cached
+    # {file name: BPMN XML} of the deployed set at this version.
+    sources_json: Mapped[str] = mapped_column(Text, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class PackageDraft(db.Model):
+    """An analyst's work in progress on one data section of the package (statuses, mails...)."""
+
+    __tablename__ = "package_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    section: Mapped[str] = mapped_column(String(60), unique=True)
+    content_json: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ProcessVersion(db.Model):
     __tablename__ = "process_version"
     __table_args__ = (UniqueConstraint("process_id", "version"),)
@@ -26,6 +59,8 @@ class ProcessVersion(db.Model):
     author: Mapped[str] = mapped_column(String(200))
     comment: Mapped[str] = mapped_column(Text, default="")
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The package version this process version was deployed with.
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("process_package.id"), index=True)
 
 
 class ProcessDraft(db.Model):
@@ -47,6 +82,8 @@ class WorkflowInstance(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    # The package version whose data (mails, forms...) the instance uses: the current one when it started.
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("process_package.id"), index=True)
     state_json: Mapped[str] = mapped_column(Text)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)

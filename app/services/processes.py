@@ -13,7 +13,8 @@ from lxml import etree
 from .. import clock
 from ..engine import Run
 from ..engine.waiting import waiting_elements
-from ..engine.specs import DeployError, Problem, check, deploy, parse
+from ..engine.specs import DeployError, Problem, check, parse
+from ..package import deploy, deployed_sources
 from ..extensions import db
 from ..models import ProcessDraft, ProcessVersion, WorkflowInstance
 
@@ -40,14 +41,6 @@ class StudioError(Exception):
 def current_versions() -> list[ProcessVersion]:
     return list(db.session.scalars(db.select(ProcessVersion).where(ProcessVersion.is_current.is_(True))
                                    .order_by(ProcessVersion.process_id)))
-
-
-def deployed_sources() -> dict[str, str]:
-    """{file name: XML} of the deployed set."""
-    sources = {}
-    for version in current_versions():
-        sources.update(json.loads(version.sources_json))
-    return dict(sorted(sources.items()))
 
 
 def process_ids(xml: str) -> list[str]:

@@ -7,7 +7,8 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 
 import forms
 
-from .. import access
+from .. import access, package
+from ..engine import DeployError
 from ..engine.registry import HANDLERS
 from ..extensions import db
 from ..models import STATUSES
@@ -120,6 +121,43 @@ def deploy(file_name):
     created = processes.deploy_draft(file_name, access.current_actor(), comment)
     db.session.commit()
     return jsonify(ok=True, versions=[{"process_id": v.process_id, "version": v.version} for v in created])
+
+
+def _back() -> str:
+    """The studio page the action was posted from (a local path only), else the versions page."""
+    back = request.form.get("next", "")
+    return back if back.startswith("/processus") and "//" not in back else url_for(".index")
+
+
+@bp.post("/paquet/verifier")
+@access.require(*STUDIO)
+def package_check():
+    """« Vérifier » every draft (diagrams and data) together, saving nothing."""
+    problems = package.check_drafts()
+    for problem in problems:
+        flash(str(problem), "error")
+    if not problems:
+        flash("Le paquet de processus, avec vos brouillons, peut être déployé.", "success")
+    return redirect(_back(), code=303)
+
+
+@bp.post("/paquet/deployer")
+@access.require(*STUDIO)
+def package_deploy():
+    """« Déployer » every draft (diagrams and data) as one new package version."""
+    comment = request.form.get("comment", "").strip()
+    if not comment:
+        raise processes.StudioError("Indiquez un commentaire de version : ce qui change et pourquoi.")
+    try:
+        row, _ = package.deploy_drafts(access.current_actor(), comment)
+    except DeployError as exc:
+        for problem in exc.problems:
+            flash(str(problem), "error")
+        return redirect(_back(), code=303)
+    db.session.commit()
+    flash(f"Paquet de processus version {row.version} déployé. Les nouvelles demandes le suivent ; "
+          "les demandes en cours gardent le leur." if row else "Aucun changement à déployer.", "success")
+    return redirect(url_for(".index"), code=303)
 
 
 @bp.post("/fichiers/<file_name>/abandonner")
