@@ -54,7 +54,7 @@ def _tree(xml: str):
     try:
         return etree.fromstring(xml.encode("utf-8"))
     except etree.XMLSyntaxError as exc:
-        raise StudioError(f"Le fichier n'est pas un XML valide : {exc}") from None
+        raise StudioError(f"Le fichier n'est pas un XML valide (erreur ligne {exc.lineno}).") from None
 
 
 @dataclass

@@ -374,7 +374,16 @@
       return fetch(url, { method: "POST", body: body, credentials: "same-origin",
                           headers: { "X-CSRFToken": root.dataset.csrf, "Accept": "application/json" } });
     }).then(function (response) {
+      // An error page (session expired, too big...) is HTML: its French title tells what happened.
+      if ((response.headers.get("Content-Type") || "").indexOf("application/json") < 0) {
+        return response.text().then(function (html) {
+          var title = new DOMParser().parseFromString(html, "text/html").querySelector("h1");
+          return { status: response.status, error: title ? title.textContent.trim() + " : rechargez la page puis réessayez." : "L'action n'a pas abouti." };
+        });
+      }
       return response.json().then(function (data) { data.status = response.status; return data; });
+    }).catch(function () {
+      return { status: 0, error: "Le portail ne répond pas : vérifiez votre connexion puis réessayez." };
     });
   }
 
