@@ -19,7 +19,8 @@ from .package import (Folders, check as check_package, current, current_row, dep
 from .extensions import db
 from .models import ProcessVersion, Referencing
 from .roles import ROLES
-from .services import enrolment, referencing
+from .services import enrolment, package_archive, referencing
+from .services.processes import StudioError
 from .worker import deliver_mails, loop, work_once
 
 DEMO_REFERENCING = ROOT / "app" / "data" / "referencing_demo.csv"
@@ -80,15 +81,38 @@ def bpmn_deploy(files, comment, author):
 @bpmn_cli.command("export")
 @click.option("--bpmn", "bpmn_folder", type=click.Path(file_okay=False), help="Dossier des diagrammes (bpmn/).")
 @click.option("--mails", "mails_folder", type=click.Path(file_okay=False), help="Dossier des courriels (mail_templates/).")
-def bpmn_export(bpmn_folder, mails_folder):
-    """Écrire le paquet déployé dans les fichiers du dépôt, pour le relire et le committer."""
+@click.option("--archive", type=click.Path(dir_okay=False), help="Écrire plutôt une archive zip (celle de « Exporter »).")
+def bpmn_export(bpmn_folder, mails_folder, archive):
+    """Écrire le paquet déployé dans les fichiers du dépôt, pour le relire et le committer, ou dans
+    une archive zip."""
     where = folders()
     where = Folders(Path(bpmn_folder) if bpmn_folder else where.bpmn, Path(mails_folder) if mails_folder else where.mails)
     row = current_row()
     if row is None:
         raise click.ClickException("Aucun paquet de processus n'est déployé.")
+    if archive:
+        Path(archive).write_bytes(package_archive.export(json.loads(row.sources_json), load(row).data))
+        click.echo(f"✓ Paquet de processus version {row.version} écrit dans {archive}.")
+        return
     write_files(json.loads(row.sources_json), load(row).data, where)
     click.echo(f"✓ Paquet de processus version {row.version} écrit dans {where.bpmn} et {where.mails}.")
+
+
+@bpmn_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--author", default="ligne de commande")
+def bpmn_import(file, author):
+    """Importer une archive zip de paquet de processus comme brouillons (rien n'est déployé)."""
+    try:
+        done = package_archive.import_archive(Path(file).read_bytes(), author)
+    except StudioError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    for name in (*done.files, *done.sections):
+        click.echo(f"✓ Brouillon : {name}")
+    for problem in done.problems:
+        click.echo(f"✗ {problem}", err=True)
+    click.echo("Archive importée en brouillons : rien n'est déployé.")
 
 
 @bpmn_cli.command("versions")

@@ -25,6 +25,11 @@ class Analyst:
         data = {"csrf_token": [self.token], **{k: [v] for k, v in fields.items()}}
         return self.browser.client.post(path, data=data)
 
+    def drafts(self) -> set[str]:
+        """The names (files, sections) of the drafts the versions page lists."""
+        page = self.browser.get("/processus")
+        return {ident.removeprefix("draft-") for ident in page.doc.xpath("//table[@id='package-drafts']//tr/@id")}
+
     def action(self, file_name: str, action: str, **fields):
         response = self.post(f"/processus/fichiers/{file_name}/{action}", **fields)
         return response.status_code, response.get_json()

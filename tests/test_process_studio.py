@@ -88,8 +88,10 @@ def test_check_names_each_broken_rule_in_french(analyst, rule, file_name, before
     assert not [p for p in answer["problems"] if any(english in p["message"] for english in ENGLISH)]
     if element:
         assert element in {p["element"] for p in found}
-    status, answer = analyst.action(file_name, "deployer", comment="essai")
+    assert not analyst.drafts()  # « Vérifier » reads the posted XML, it saves nothing
+    status, answer = analyst.action(file_name, "deployer", xml=xml, comment="essai")
     assert status == 422 and not answer["ok"]  # never deployable
+    assert analyst.drafts() == {file_name}  # « Déployer » kept the work as a draft
 
 
 def test_a_diagram_escaping_the_script_restrictions_cannot_be_deployed(analyst):
@@ -121,15 +123,18 @@ def test_deploy_keeps_running_requests_on_their_version_and_rollback_restores(an
 
     status, answer = analyst.action("instruction.bpmn", "comparer", xml=RENAMED)
     assert status == 200
-    assert answer["changes"] == [{"element_id": "review", "kind": "Tâche utilisateur",
+    assert answer["changes"] == [{"element_id": "review", "kind": "Tâche utilisateur", "process_id": "instruction",
                                   "name": "Examiner la demande", "what": "modifié"}]
+    # the request is an initial_enrolment one: it waits in instruction's review, inside the call
     assert answer["impact"] == {"requests": 1, "elements": [
-        {"element_id": "review", "name": "Examiner la demande", "what": "modifié", "requests": 1}]}
+        {"process_id": "instruction", "element_id": "review", "name": "Examiner la demande", "what": "modifié",
+         "requests": 1}]}
+    assert not analyst.drafts()  # « Comparer » saves nothing
 
-    status, answer = analyst.action("instruction.bpmn", "deployer", comment="")
+    status, answer = analyst.action("instruction.bpmn", "deployer", xml=RENAMED, comment="")
     assert status == 422 and "commentaire" in answer["error"]
     status, answer = analyst.action("instruction.bpmn", "deployer", comment="Libellé de l'étape d'instruction")
-    assert status == 200 and answer["ok"], answer
+    assert status == 200 and answer["ok"] and answer["package"] == 2, answer
     deployed = {(v["process_id"], v["version"]) for v in answer["versions"]}
     assert {("instruction", 2), ("initial_enrolment", 2), ("complementary_enrolment", 2)} <= deployed
 

@@ -80,3 +80,91 @@ def test_the_review_page_shows_the_diagram_with_the_current_task(deployed, chrom
     page.goto(f"/gestion/demandes/{public_id}")
     page.wait_for_selector("#request-diagram g.djs-element.diagram-current[data-element-id='review']")
     assert page.locator("#request-diagram g.djs-element.diagram-done").count() > 0
+
+
+def open_studio(page, process_id):
+    page.goto("/processus")
+    page.locator(f"#process-{process_id}").get_by_role("link", name="Modifier le diagramme").click()
+    page.wait_for_selector("#studio[data-ready='true']")
+
+
+def deployed_xml(app, file_name):
+    with app.app_context():
+        from app.package import deployed_sources
+        return deployed_sources()[file_name]
+
+
+def test_an_analyst_renames_an_element_and_makes_a_timer_interrupting(deployed, chromium):
+    app, page = deployed, chromium
+    sign_in(app, page, "analyst")
+    open_studio(page, "supporting_documents")
+
+    page.click("g.djs-element[data-element-id='mark_overdue']")
+    ident = page.locator("#studio-panel [data-property='id']")
+    assert ident.input_value() == "mark_overdue"
+    ident.fill("2 retard")
+    ident.press("Tab")
+    assert "Identifiant invalide" in page.inner_text("#studio-panel .fr-error-text")
+    ident.fill("mail_reminder")
+    ident.press("Tab")
+    assert "déjà celui d'un autre élément" in page.inner_text("#studio-panel .fr-error-text")
+    ident.fill("signaler_retard")
+    ident.press("Tab")
+    assert page.locator("#studio-panel .fr-error-text").count() == 0
+    page.wait_for_selector("g.djs-element[data-element-id='signaler_retard']")
+
+    page.click("g.djs-element[data-element-id='reminder_due']")
+    interrupting = page.locator("#studio-panel [data-property='cancelActivity']")
+    assert not interrupting.is_checked()  # the reminder leaves the deposit open
+    page.locator("#studio-panel label", has_text="Interrompt la tâche").click()  # DSFR: the label is what one clicks
+    assert interrupting.is_checked()
+
+    page.click("#studio-check")
+    page.wait_for_selector("#studio-alert:has-text('Diagramme valide')")
+    page.click("#studio-compare")
+    page.wait_for_selector("#studio-alert:has-text('signaler_retard')")
+    text = page.inner_text("#studio-alert")
+    assert "mark_overdue" in text and "reminder_due" in text
+    assert page.inner_text("#studio-state").startswith("Version déployée")
+    with app.app_context():
+        from app.package import bpmn_drafts
+        assert bpmn_drafts() == {}  # « Vérifier » and « Comparer » saved nothing
+
+    page.fill("#studio-comment", "Relance qui clôt le dépôt ; identifiant lisible")
+    page.click("#studio-deploy")
+    page.wait_for_selector("#studio-alert:has-text('Les nouvelles demandes suivent cette version')")
+    assert "Paquet de processus version 2 déployé" in page.inner_text("#studio-alert")
+    xml = deployed_xml(app, "supporting_documents.bpmn")
+    assert 'id="mark_overdue"' not in xml and ">mark_overdue<" not in xml and 'Ref="mark_overdue"' not in xml
+    assert 'sourceRef="signaler_retard"' in xml and 'targetRef="signaler_retard"' in xml
+    assert 'bpmnElement="signaler_retard"' in xml
+    assert 'id="reminder_due"' in xml and 'cancelActivity="false"' not in xml
+
+
+def test_an_analyst_chooses_the_decisions_a_review_offers(deployed, chromium):
+    app, page = deployed, chromium
+    sign_in(app, page, "analyst")
+    open_studio(page, "instruction")
+    page.click("g.djs-element[data-element-id='review']")
+    boxes = page.locator("#studio-panel [data-property='decisions']")
+    assert [boxes.nth(i).get_attribute("value") for i in range(boxes.count())] == [
+        "valider", "valider_partiellement", "rejeter", "demander_pieces"]
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    page.locator("#studio-panel label", has_text="(demander_pieces)").click()
+    assert not page.locator("#studio-panel [data-property='decisions'][value='demander_pieces']").is_checked()
+    for field in ("documentTypes", "fields", "notSameActorAs"):
+        assert page.locator(f"#studio-panel [data-property='{field}']").count() == 1
+    fields = page.locator("#studio-panel [data-property='fields']")
+    fields.fill("[{pas du json")
+    fields.press("Tab")
+    assert "Ce n'est pas un JSON valide" in page.inner_text("#studio-panel .fr-error-text")
+    fields.fill("")
+    fields.press("Tab")
+
+    page.fill("#studio-comment", "Plus de demande de pièces")
+    page.click("#studio-deploy")
+    page.wait_for_selector("#studio-alert:has-text('Les nouvelles demandes suivent cette version')")
+    assert 'name="decisions" value="valider,valider_partiellement,rejeter"' in deployed_xml(app, "instruction.bpmn")
+    public_id, _ = file_request(app)
+    offered = Agent(app).decision_form(public_id).doc.xpath("//input[@name='decision']/@value")
+    assert "demander_pieces" not in offered and "valider" in offered

@@ -1,11 +1,13 @@
 """« Processus »: the analysts' studio. The versions page, and for each deployed BPMN file an
 editor (bpmn-js) whose buttons call the JSON actions below: save a draft, « Vérifier »,
 « Comparer », « Déployer »; « Revenir à la version N » from the versions page."""
+import io
 from dataclasses import asdict
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 import forms
+from forms.instruction import DECISIONS
 
 from .. import access, package
 from ..engine import DeployError
@@ -13,7 +15,7 @@ from ..engine.registry import HANDLERS
 from ..extensions import db
 from ..models import STATUSES
 from ..roles import ADMIN, ANALYST, LANES
-from ..services import processes
+from ..services import package_archive, processes
 
 bp = Blueprint("processes", __name__, url_prefix="/processus")
 
@@ -35,8 +37,11 @@ def _refused(error):
 @bp.get("")
 @access.require(*STUDIO)
 def index():
-    drafts = {name for name in processes.deployed_sources() if processes.draft(name)}
-    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts)
+    pending = processes.pending_drafts(url_for)
+    return render_template("processes/index.html", rows=processes.overview(), pending=pending,
+                           drafts={d.name for d in pending if d.kind == "Diagramme"},
+                           packages=processes.package_versions(),
+                           sections=[s for s in package.SECTIONS.values() if s.editor])
 
 
 @bp.post("/<process_id>/versions/<int:number>/retour")
@@ -53,8 +58,9 @@ def rollback(process_id, number):
 @access.require(*STUDIO)
 def studio(file_name):
     xml, found = processes.source(file_name)
+    others = [d for d in processes.pending_drafts(url_for) if d.name != file_name]
     return render_template("processes/studio.html", file_name=file_name, draft=found,
-                           process_ids=processes.process_ids(xml))
+                           process_ids=processes.process_ids(xml), others=others)
 
 
 @bp.get("/fichiers/<file_name>/xml")
@@ -67,60 +73,70 @@ def source(file_name):
 @bp.get("/catalogue")
 @access.require(*STUDIO)
 def catalogue():
-    """What the properties panel offers: forms, handlers and their parameters, lanes, statuses."""
+    """What the properties panel offers: forms, handlers and their parameters, lanes, statuses, the
+    decisions a review task may offer."""
     return jsonify(
         forms=sorted(forms.REGISTRY),
         handlers=[{"name": h.name, "label": h.label,
                    "params": [{"name": p.name, "label": p.label, "required": p.required,
                                "choices": list(p.choices or ())} for p in h.params]}
                   for h in sorted(HANDLERS.values(), key=lambda h: h.name)],
-        lanes=list(LANES), statuses=list(STATUSES))
+        lanes=list(LANES), statuses=list(STATUSES),
+        decisions=[{"code": code, "label": label} for code, label in DECISIONS.items()])
 
 
-def _posted_draft(file_name):
-    """Save (and commit) the XML posted with the action (the editor's current state), if any."""
-    xml = request.form.get("xml")
-    if xml:
-        processes.save_draft(file_name, xml, access.current_actor())
-        db.session.commit()
+def _xml():
+    """The XML the editor posted with the action (its current state), or None."""
+    return request.form.get("xml") or None
+
+
+def _problems(problems):
+    return [asdict(p) for p in problems]
 
 
 @bp.post("/fichiers/<file_name>/brouillon")
 @access.require(*STUDIO)
 def save(file_name):
-    _posted_draft(file_name)
+    xml = _xml()
+    if not xml:
+        raise processes.StudioError("Le diagramme envoyé est vide : rien à enregistrer.")
+    processes.save_draft(file_name, xml, access.current_actor())
+    db.session.commit()
     return jsonify(saved=True)
 
 
 @bp.post("/fichiers/<file_name>/verifier")
 @access.require(*STUDIO)
 def verify(file_name):
-    _posted_draft(file_name)
-    problems = processes.check_draft(file_name)
-    return jsonify(ok=not problems, problems=[asdict(p) for p in problems])
+    """« Vérifier » the editor's XML (in memory, not saved) with every other draft of the package."""
+    problems = processes.check_package(file_name, _xml())
+    return jsonify(ok=not problems, problems=_problems(problems))
 
 
 @bp.post("/fichiers/<file_name>/comparer")
 @access.require(*STUDIO)
 def compare(file_name):
-    _posted_draft(file_name)
-    changes = processes.compare_draft(file_name)
-    return jsonify(changes=[asdict(c) for c in changes], impact=processes.impact(file_name, changes))
+    """« Comparer » the editor's XML (in memory, not saved) with the deployed file."""
+    changes = processes.compare_file(file_name, _xml())
+    return jsonify(changes=[asdict(c) for c in changes], impact=processes.impact(changes))
 
 
 @bp.post("/fichiers/<file_name>/deployer")
 @access.require(*STUDIO)
 def deploy(file_name):
-    _posted_draft(file_name)
-    problems = processes.check_draft(file_name)
-    if problems:
-        return jsonify(ok=False, problems=[asdict(p) for p in problems]), 422
-    comment = request.form.get("comment", "").strip()
-    if not comment:
-        raise processes.StudioError("Indiquez un commentaire de version : ce qui change et pourquoi.")
-    created = processes.deploy_draft(file_name, access.current_actor(), comment)
+    """« Déployer »: the editor's XML is saved as the draft, then every draft of the package (the
+    package is one version) is deployed; refused, the draft stays."""
+    xml = _xml()
+    if xml:
+        processes.save_draft(file_name, xml, access.current_actor())
+        db.session.commit()
+    try:
+        row, created = processes.deploy_all(access.current_actor(), request.form.get("comment", "").strip())
+    except DeployError as exc:
+        return jsonify(ok=False, problems=_problems(exc.problems)), 422
     db.session.commit()
-    return jsonify(ok=True, versions=[{"process_id": v.process_id, "version": v.version} for v in created])
+    return jsonify(ok=True, package=row.version if row else None,
+                   versions=[{"process_id": v.process_id, "version": v.version} for v in created])
 
 
 def _back() -> str:
@@ -133,7 +149,7 @@ def _back() -> str:
 @access.require(*STUDIO)
 def package_check():
     """« Vérifier » every draft (diagrams and data) together, saving nothing."""
-    problems = package.check_drafts()
+    problems = processes.check_package()
     for problem in problems:
         flash(str(problem), "error")
     if not problems:
@@ -141,15 +157,19 @@ def package_check():
     return redirect(_back(), code=303)
 
 
+@bp.get("/paquet/comparer")
+@access.require(*STUDIO)
+def package_compare():
+    """« Comparer » every draft (diagrams and data) with the deployed package."""
+    return render_template("processes/compare.html", comparison=processes.compare_package())
+
+
 @bp.post("/paquet/deployer")
 @access.require(*STUDIO)
 def package_deploy():
     """« Déployer » every draft (diagrams and data) as one new package version."""
-    comment = request.form.get("comment", "").strip()
-    if not comment:
-        raise processes.StudioError("Indiquez un commentaire de version : ce qui change et pourquoi.")
     try:
-        row, _ = package.deploy_drafts(access.current_actor(), comment)
+        row, _ = processes.deploy_all(access.current_actor(), request.form.get("comment", "").strip())
     except DeployError as exc:
         for problem in exc.problems:
             flash(str(problem), "error")
@@ -157,6 +177,41 @@ def package_deploy():
     db.session.commit()
     flash(f"Paquet de processus version {row.version} déployé. Les nouvelles demandes le suivent ; "
           "les demandes en cours gardent le leur." if row else "Aucun changement à déployer.", "success")
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.post("/paquet/versions/<int:number>/retour")
+@access.require(*STUDIO)
+def package_rollback(number):
+    row = processes.rollback_package(number, access.current_actor(), request.form.get("comment", "").strip())
+    db.session.commit()
+    flash(f"Paquet de processus version {row.version} déployé : les diagrammes et les données de la version "
+          f"{number}. Les nouvelles demandes le suivent ; les demandes en cours gardent le leur.", "success")
+    return redirect(url_for(".index"), code=303)
+
+
+@bp.get("/paquet/export")
+@access.require(*STUDIO)
+def package_export():
+    number, archive = package_archive.export_current()
+    return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
+                     download_name=f"paquet-processus-v{number}.zip")
+
+
+@bp.post("/paquet/import")
+@access.require(*STUDIO)
+def package_import():
+    """« Importer » an archive: its diagrams and data become drafts, checked, nothing deployed."""
+    upload = request.files.get("archive")
+    if upload is None or not upload.filename:
+        raise processes.StudioError("Choisissez l'archive zip du paquet de processus à importer.")
+    done = package_archive.import_archive(upload.read(), access.current_actor())
+    db.session.commit()
+    drafted = [f"« {name} »" for name in (*done.files, *done.sections)]
+    flash("Archive importée, rien n'est déployé. " + (f"Brouillons : {', '.join(drafted)}." if drafted else
+          "Elle est identique au paquet déployé : aucun brouillon."), "success")
+    for problem in done.problems:
+        flash(str(problem), "error")
     return redirect(url_for(".index"), code=303)
 
 

@@ -2,11 +2,14 @@
  * Portail SEGUR Numérique — the analysts' process studio (app/templates/processes/studio.html).
  *
  * A bpmn-js modeler (npm bpmn-js, UMD bundle: global BpmnJS) with the « spiffworkflow »
- * extension elements our engine reads, and a properties panel for them: a user task's form key
- * and step, a service task's handler and its parameters (from the handlers that exist), lane and
- * element names, timer durations, flow conditions, a gateway's default flow. The buttons post the
- * edited XML to the server, which saves it as a draft and checks, compares or deploys it; the
- * problems found are listed and highlighted on the diagram (marker « studio-problem »).
+ * extension elements our engine reads, and a properties panel for everything it reads: element
+ * ids (renamed with their references) and names, a user task's form key, step, decisions offered,
+ * documents asked, extra fields and separation of duties, a service task's handler and its
+ * parameters (from the handlers that exist), lanes, timer durations and whether a boundary timer
+ * interrupts its task, flow conditions, a gateway's default flow. The buttons post the edited XML
+ * to the server: « Vérifier » and « Comparer » read it without saving it, « Enregistrer le
+ * brouillon » saves it, « Déployer » saves it and deploys every draft of the package; the problems
+ * found are listed and highlighted on the diagram (marker « studio-problem »).
  */
 (function () {
   "use strict";
@@ -42,7 +45,7 @@
   var panel = document.getElementById("studio-panel");
   var results = document.getElementById("studio-results");
   var state = document.getElementById("studio-state");
-  var catalogue = { forms: [], handlers: [], lanes: [], statuses: [] };
+  var catalogue = { forms: [], handlers: [], lanes: [], statuses: [], decisions: [] };
   var marked = [];
 
   // --- small DOM helpers ---
@@ -84,6 +87,37 @@
     var hint = options.hint ? el("span", { "class": "fr-hint-text", text: options.hint }) : null;
     var labelNode = el("label", { "class": "fr-label", "for": id, text: label }, [hint]);
     return el("div", { "class": options.choices ? "fr-select-group" : "fr-input-group" }, [labelNode, control]);
+  }
+
+  /* Show (or clear, with an empty message) a French error under a field group. */
+  function fieldError(group, message) {
+    var kind = group.tagName === "FIELDSET" ? "fr-fieldset--error"
+      : group.classList.contains("fr-select-group") ? "fr-select-group--error" : "fr-input-group--error";
+    var old = group.querySelector(".fr-error-text");
+    if (old) { old.remove(); }
+    group.classList.toggle(kind, !!message);
+    if (message) { group.appendChild(el("p", { "class": "fr-error-text", role: "alert", text: message })); }
+  }
+
+  /* DSFR checkboxes; onChange(checked values) whenever one is ticked or unticked. */
+  function checkboxes(legend, items, checked, onChange, options) {
+    options = options || {};
+    var boxes = items.map(function (item) {
+      var id = "studio-field-" + (++serial);
+      var input = el("input", { type: "checkbox", id: id, value: item.value });
+      if (options.name) { input.setAttribute("data-property", options.name); }
+      input.checked = checked.indexOf(item.value) >= 0;
+      input.addEventListener("change", function () {
+        onChange(Array.prototype.filter.call(fieldset.querySelectorAll("input"), function (i) { return i.checked; })
+          .map(function (i) { return i.value; }));
+      });
+      return el("div", { "class": "fr-fieldset__element" }, [el("div", { "class": "fr-checkbox-group fr-checkbox-group--sm" },
+        [input, el("label", { "class": "fr-label", "for": id, text: item.label })])]);
+    });
+    var hint = options.hint ? el("span", { "class": "fr-hint-text", text: options.hint }) : null;
+    var fieldset = el("fieldset", { "class": "fr-fieldset" },
+                      [el("legend", { "class": "fr-fieldset__legend fr-text--regular", text: legend }, [hint])].concat(boxes));
+    return fieldset;
   }
 
   function choices(values) {
@@ -179,7 +213,12 @@
     }
     var bo = element.businessObject;
     panel.appendChild(el("h2", { "class": "fr-h6", text: element.type.replace("bpmn:", "") }));
-    panel.appendChild(field("Identifiant", bo.id, function () {}, { readonly: true, name: "id" }));
+    var idGroup = field("Identifiant", bo.id, function (value) {
+      var problem = renameProblem(bo, value.trim());
+      fieldError(idGroup, problem);
+      if (!problem && value.trim() !== bo.id) { rename(element, value.trim()); }
+    }, { name: "id", hint: "Lisible : il nomme l'élément dans les vérifications, les comparaisons et les propriétés qui le citent." });
+    panel.appendChild(idGroup);
     panel.appendChild(field(element.type === "bpmn:Lane" ? "Nom du couloir" : "Libellé", bo.name, function (value) {
       modeling.updateProperties(element, { name: value });
     }, element.type === "bpmn:Lane" ? { choices: choices(catalogue.lanes), name: "name" } : { name: "name" }));
@@ -195,6 +234,7 @@
         return e.type === "bpmn:Lane" && (e.businessObject.flowNodeRef || []).indexOf(bo) >= 0;
       })[0];
       panel.appendChild(el("p", { "class": "fr-text--sm", text: "Couloir : " + (lane ? lane.businessObject.name : "aucun") }));
+      renderUserTask(element);
     }
     if (element.type === "bpmn:ServiceTask") { renderService(element); }
     if (/Task$|CallActivity$|Event$/.test(element.type)) {
@@ -203,6 +243,12 @@
       }, { name: "timelineLabel", hint: "Facultatif : le libellé de cette étape dans le suivi de la demande que voit le fournisseur (vide : absente du suivi)." }));
     }
     var timer = timerDefinition(bo);
+    if (timer && element.type === "bpmn:BoundaryEvent") {
+      panel.appendChild(checkboxes("Interruption", [{ value: "cancel", label: "Interrompt la tâche à laquelle il est attaché" }],
+        bo.cancelActivity === false ? [] : ["cancel"], function (values) {
+          modeling.updateProperties(element, { cancelActivity: values.length > 0 });
+        }, { name: "cancelActivity", hint: "Coché : à l'échéance, la tâche est annulée et la demande suit le flux du délai. Décoché : la tâche reste ouverte et le flux du délai s'y ajoute (un rappel, par exemple)." }));
+    }
     if (timer) {
       var duration = timer.timeDuration ? timer.timeDuration.body : "";
       panel.appendChild(field("Durée du délai", duration, function (value) {
@@ -226,6 +272,69 @@
         modeling.updateProperties(element, { "default": flow || undefined });
       }, { choices: outgoing, name: "default" }));
     }
+  }
+
+  /* What an analyst may change on a user task beyond its form: the decisions a review task offers,
+     the documents it asks for, extra fields, and who may not do it. */
+  function renderUserTask(element) {
+    var bo = element.businessObject;
+    var offered = property(bo, "decisions");
+    if (property(bo, "formKey") === "instruction_decision" || offered) {
+      var codes = offered.split(",").map(function (c) { return c.trim(); }).filter(Boolean);
+      var group = checkboxes("Décisions proposées à l'agent", catalogue.decisions.map(function (d) {
+        return { value: d.code, label: d.label + " (" + d.code + ")" };
+      }), codes, function (values) {
+        fieldError(group, values.length ? "" : "Cochez au moins une décision.");
+        if (values.length) { setProperty(element, "decisions", values.join(",")); }
+      }, { name: "decisions", hint: "Dans l'ordre de la liste ; « Valider partiellement » n'est montrée que pour une demande anticipée." });
+      panel.appendChild(group);
+    }
+    panel.appendChild(field("Pièces demandées", property(bo, "documentTypes"), function (value) {
+      setOptionalProperty(element, "documentTypes", value.trim());
+    }, { name: "documentTypes", hint: "Facultatif : une expression donnant la liste des codes de types de pièces, par exemple ['kbis'] ou ['kbis'] + (['attestation_dsr'] if referencing['dsr'] == 'X' else [])." }));
+    var fieldsGroup = field("Champs ajoutés", property(bo, "fields"), function (value) {
+      var problem = "";
+      if (value.trim()) {
+        try { JSON.parse(value); } catch (error) { problem = "Ce n'est pas un JSON valide : vérifiez les guillemets, virgules et crochets."; }
+      }
+      fieldError(fieldsGroup, problem);
+      if (!problem) { setOptionalProperty(element, "fields", value.trim()); }
+    }, { multiline: true, name: "fields", hint: "Facultatif : les champs ajoutés au formulaire, en JSON (libellé, type, obligatoire, aide, condition)." });
+    panel.appendChild(fieldsGroup);
+    var others = registry.filter(function (e) { return e.type === "bpmn:UserTask" && e.id !== element.id; })
+      .map(function (e) { return { value: e.businessObject.id, label: (e.businessObject.name || e.businessObject.id) + " (" + e.businessObject.id + ")" }; });
+    panel.appendChild(field("Fait par une autre personne que", property(bo, "notSameActorAs"), function (value) {
+      setOptionalProperty(element, "notSameActorAs", value);
+    }, { name: "notSameActorAs", choices: others, hint: "Facultatif : la tâche dont l'auteur ne peut pas faire celle-ci (séparation des tâches)." }));
+  }
+
+  // --- readable ids ---
+
+  var ID = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+  /* Why an element cannot take this id (in French), or "" when it can. */
+  function renameProblem(bo, value) {
+    if (value === bo.id) { return ""; }
+    if (!ID.test(value)) {
+      return "Identifiant invalide : il commence par une lettre ou « _ », suivie de lettres sans accent, chiffres, « _ », « - » ou « . ».";
+    }
+    if (moddle.ids.assigned(value) || registry.get(value)) {
+      return "L'identifiant « " + value + " » est déjà celui d'un autre élément du diagramme.";
+    }
+    return "";
+  }
+
+  /* Rename an element; flows and the default flow refer to it by object (bpmn-js writes the new id),
+     the properties that name it as text (« notSameActorAs ») are updated here. */
+  function rename(element, value) {
+    var old = element.businessObject.id;
+    modeling.updateProperties(element, { id: value });
+    registry.forEach(function (other) {
+      var props = extension(other.businessObject, "spiffworkflow:Properties");
+      (props ? props.properties || [] : []).forEach(function (p) {
+        if (p.name === "notSameActorAs" && p.value === old) { modeling.updateModdleProperties(other, p, { value: value }); }
+      });
+    });
   }
 
   function renderService(element) {
@@ -265,7 +374,16 @@
       return fetch(url, { method: "POST", body: body, credentials: "same-origin",
                           headers: { "X-CSRFToken": root.dataset.csrf, "Accept": "application/json" } });
     }).then(function (response) {
+      // An error page (session expired, too big...) is HTML: its French title tells what happened.
+      if ((response.headers.get("Content-Type") || "").indexOf("application/json") < 0) {
+        return response.text().then(function (html) {
+          var title = new DOMParser().parseFromString(html, "text/html").querySelector("h1");
+          return { status: response.status, error: title ? title.textContent.trim() + " : rechargez la page puis réessayez." : "L'action n'a pas abouti." };
+        });
+      }
       return response.json().then(function (data) { data.status = response.status; return data; });
+    }).catch(function () {
+      return { status: 0, error: "Le portail ne répond pas : vérifiez votre connexion puis réessayez." };
     });
   }
 
@@ -310,7 +428,6 @@
   document.getElementById("studio-check").addEventListener("click", function () {
     post(root.dataset.checkUrl).then(function (data) {
       if (data.status !== 200) { return failed(data); }
-      saved();
       if (data.ok) { clearMarks(); alert("success", "Diagramme valide : il peut être déployé.", []); }
       else { showProblems(data.problems); }
     });
@@ -319,7 +436,6 @@
   document.getElementById("studio-compare").addEventListener("click", function () {
     post(root.dataset.compareUrl).then(function (data) {
       if (data.status !== 200) { return failed(data); }
-      saved();
       var items = data.changes.map(function (c) {
         return el("li", { text: c.kind + " « " + (c.name || c.element_id) + " » (" + c.element_id + ") : " + c.what });
       });
@@ -334,7 +450,9 @@
       if (data.status !== 200) { return failed(data); }
       clearMarks();
       state.textContent = "Version déployée : vos prochaines modifications seront enregistrées comme brouillon.";
-      alert("success", "Déployé : " + data.versions.map(function (v) { return v.process_id + " v" + v.version; }).join(", ") +
+      if (data.package === null) { return alert("info", "Aucun changement à déployer.", []); }
+      alert("success", "Paquet de processus version " + data["package"] + " déployé" +
+            (data.versions.length ? " : " + data.versions.map(function (v) { return v.process_id + " v" + v.version; }).join(", ") : "") +
             ". Les nouvelles demandes suivent cette version ; les demandes en cours gardent la leur.", []);
     });
   });
