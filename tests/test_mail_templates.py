@@ -9,7 +9,7 @@ import pytest
 
 from app import package
 from app.extensions import db
-from app.models import OutboxMail
+from app.models import OutboxMail, PackageDraft
 from journey import REPRESENTATIVE, Journey, Supplier
 from studio import Analyst
 
@@ -77,3 +77,109 @@ def test_a_reworded_acknowledgement_reaches_new_requests_only(portal, mailbox):
     assert "a bien été réceptionnée" not in body
     assert "L'Agence de services et de paiement." in body  # the shared layout, once for every mail
     assert f"<p>Nous avons bien reçu votre demande {number} : merci de votre confiance.</p>" in mailbox.html(new)
+
+
+def test_the_preview_renders_unsaved_texts_with_a_sample_request_or_says_what_is_wrong(portal):
+    analyst = Analyst(portal)
+    shown = preview(analyst, code="rejet", context="demande", label="Rejet", subject="Rejet {{ number }}",
+                    text="Motif : {{ reason }}\nDéposée le {{ submitted_at|date_fr }}.", html="<p>{{ message }} <b>{{ '<i>' }}</b></p>")
+    assert shown == {"subject": "Rejet ENR0042M0",
+                     "text": "Motif : Le certificat de référencement n'est pas lisible.\nDéposée le 02/03/2026.",
+                     "html": "<p>Merci de déposer un KBIS de moins de trois mois. <b>&lt;i&gt;</b></p>"}  # HTML escaped
+    broken = preview(analyst, code="rejet", context="demande", label="Rejet", subject="Rejet",
+                     text="Bonjour,\n\n{% if reason %}Motif : {{ reason }}\n", html="")
+    assert broken == {"error": "texte, ligne 3 : erreur de syntaxe : le modèle se termine sans fermer le bloc « if » "
+                               "(il manque « {% endif %} »)."}
+    unknown = preview(analyst, code="rejet", context="demande", label="Rejet", subject="Rejet {{ numero }}", text="x")
+    assert unknown["error"].startswith("objet : variable inconnue « numero » (contexte « Demande")
+    with portal.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(PackageDraft)) == 0  # nothing saved
+
+
+@pytest.mark.parametrize("part, source, message", [
+    ("text", "Bonjour {{ nom_du_client }}", "texte : variable inconnue « nom_du_client » (contexte « Demande"),
+    ("subject", "Rejet {{ number }", "objet, ligne 1 : erreur de syntaxe : « } » inattendu."),
+    ("html", "<p>{{ submitted_at|date }}</p>", "HTML, ligne 1 : erreur de syntaxe : filtre inconnu « date »."),
+    ("text", "   ", "texte manquant."),
+    ("html", "{{ number.__class__.__mro__ }}", "HTML : accès interdit par le bac à sable des modèles ("),
+])
+def test_verifier_refuses_what_would_break_the_mail_and_names_the_template_and_the_part(portal, part, source, message):
+    analyst = Analyst(portal)
+    form = editor(analyst, "rejet").form("mail-form").fill(**{part: source})
+    saved = form.submit("Enregistrer le brouillon")
+    assert "Brouillon enregistré. À corriger avant de déployer :" in saved.alerts()
+    assert any(alert.startswith(message[0].upper() + message[1:]) for alert in saved.alerts()), saved.alerts()
+    refused = check(analyst, f"{EDITOR}/rejet")
+    assert any(alert.startswith(f"Courriels / rejet : {message}") for alert in refused), refused
+    answer = analyst.browser.post("/processus/paquet/deployer", {"csrf_token": [analyst.token], "comment": ["essai"],
+                                                                 "next": [f"{EDITOR}/rejet"]})
+    assert any(alert.startswith(f"Courriels / rejet : {message}") for alert in answer.alerts())
+    with portal.app_context():
+        assert package.current_row().version == 1
+
+
+def test_a_template_cannot_reach_python_internals(portal):
+    with portal.app_context():
+        mails = package.Package({**package.current().data, "mails": {
+            **package.current().data["mails"],
+            "rejet": {**package.current().data["mails"]["rejet"], "subject": "{{ number.__class__.__base__.__subclasses__() }}"}}})["mails"]
+        from jinja2.sandbox import SecurityError
+        with pytest.raises(SecurityError):
+            mails.render("rejet", {"number": "ENR0042M0"})
+        with pytest.raises(package.mails.MailError, match="ne déclare pas : secret"):
+            package.current()["mails"].render("rejet", {"number": "ENR0042M0", "secret": "x"})
+
+
+def test_a_template_that_the_portal_or_a_diagram_sends_cannot_go(portal):
+    analyst = Analyst(portal)
+    page = editor(analyst, "identifiant")
+    assert not [f for f in page.doc.forms if f.get("action", "").endswith("/supprimer")]  # no « Supprimer »
+    refused = analyst.browser.post(f"{EDITOR}/identifiant/supprimer", {"csrf_token": [analyst.token]})
+    assert "Ce courriel est envoyé par le portail : il ne peut pas être supprimé." in refused.alerts()
+    gone = editor(analyst, "rejet").form_with("Supprimer").submit()
+    assert "Courriel « Rejet de la demande » supprimé du brouillon." in " ".join(gone.alerts())
+    assert "rejet" not in gone.doc.xpath("//table[@id='mail-templates']//code/text()")
+    refused = check(analyst, EDITOR)
+    assert "instruction.bpmn / mail_rejected : le modèle de courriel « rejet » n'existe pas." in refused, refused
+    with portal.app_context():  # the portal's own mails cannot be removed from a package either
+        data = package.current().data
+        problems = package.check(package.deployed_sources(), {**data, "mails": {
+            c: i for c, i in data["mails"].items() if c not in ("identifiant", "_layout")}})
+        assert {str(p) for p in problems} >= {
+            "Courriels / identifiant : ce courriel est envoyé par le portail : il ne peut pas être supprimé.",
+            "Courriels / _layout : ce courriel est envoyé par le portail : il ne peut pas être supprimé."}
+
+
+def test_an_analyst_adds_a_mail_that_a_diagram_then_sends(portal):
+    analyst = Analyst(portal)
+    index = analyst.browser.get(EDITOR)
+    refused = index.form("new-mail").fill(code="Relance Agent", label="Relance", context="demande").submit()
+    assert refused.status == 422
+    assert "Le code doit être fait de lettres minuscules sans accent, de chiffres et de « _ » (60 au plus)." in refused.alerts()
+    assert refused.form("new-mail").values["label"] == ["Relance"]  # nothing lost
+    page = refused.form("new-mail").fill(code="relance_agent").submit()
+    assert page.url == f"{EDITOR}/relance_agent" and page.h1.startswith("Relance")
+    assert check(analyst, f"{EDITOR}/relance_agent") == ["Courriels / relance_agent : objet manquant."]
+    page = page.form("mail-form").fill(subject="Votre demande {{ number }} attend l'Agence").submit("Enregistrer le brouillon")
+    assert "Brouillon enregistré." in page.alerts()
+    assert check(analyst, EDITOR) == ["Le paquet de processus, avec vos brouillons, peut être déployé."]
+    with portal.app_context():
+        mails = package.Package(package.draft_data())["mails"]
+        subject, text, html = mails.render("relance_agent", package.mails.sample("demande"))
+        assert subject == "Votre demande ENR0042M0 attend l'Agence"
+        assert text.startswith("Madame, Monsieur,\n\n") and "Cordialement." in text and "<p>Madame, Monsieur,</p>" in html
+
+
+def test_export_writes_back_the_mail_files_as_they_are(portal, tmp_path):
+    result = portal.test_cli_runner().invoke(args=["bpmn", "export", "--bpmn", str(tmp_path / "bpmn"),
+                                                   "--mails", str(tmp_path / "mails")])
+    assert result.exit_code == 0, result.output
+    with portal.app_context():
+        source = package.folders().mails
+    comparison = filecmp.dircmp(source, tmp_path / "mails", ignore=["README.md"])
+    for compared in (comparison, *comparison.subdirs.values()):
+        assert not compared.left_only and not compared.right_only, (compared.left, compared.left_only, compared.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(compared.left, compared.right, compared.common_files, shallow=False)
+        assert not mismatch and not errors, (compared.left, mismatch)
+    index = json.loads((tmp_path / "mails" / "index.json").read_text(encoding="utf-8"))
+    assert index["accuse_reception"] == {"label": "Accusé de réception de la demande", "context": "demande"}

@@ -202,6 +202,29 @@ def _rendering_error(exc: Exception) -> str:
     return f"le rendu avec l'exemple échoue ({exc})."
 
 
+#: Jinja's syntax errors, as an analyst reads them (what is not listed is quoted as Jinja says it).
+_SYNTAX = (
+    (re.compile(r"Unexpected end of template\..*innermost block that needs to be closed is '(\w+)'", re.S),
+     "le modèle se termine sans fermer le bloc « {0} » (il manque « {{% end{0} %}} »)"),
+    (re.compile(r"Encountered unknown tag '(\w+)'"), "balise inconnue « {0} »"),
+    (re.compile(r"unexpected end of template, expected '(.+?)'"), "le modèle se termine alors que « {0} » est attendu"),
+    (re.compile(r"expected token '(.+?)', got '(.+?)'"), "« {1} » trouvé là où « {0} » est attendu"),
+    (re.compile(r"unexpected '(.+?)'"), "« {0} » inattendu"),
+    (re.compile(r"Expected an expression, got '(.+?)'"), "une expression est attendue, « {0} » trouvé"),
+    (re.compile(r"No filter named '(.+?)'"), "filtre inconnu « {0} »"),
+    (re.compile(r"No test named '(.+?)'"), "test inconnu « {0} »"),
+)
+
+
+def syntax_error(message: str) -> str:
+    """A Jinja syntax error in French."""
+    for pattern, french in _SYNTAX:
+        found = pattern.search(message)
+        if found:
+            return "erreur de syntaxe : " + french.format(*found.groups())
+    return f"erreur de syntaxe ({message})"
+
+
 def _problem(code: str, message: str) -> Problem:
     return Problem(SECTION_LABEL, code, message)
 
@@ -239,8 +262,9 @@ def text_problems(items: dict, code: str, complete: bool = True) -> list[Problem
             continue
         try:
             tree = env.parse(source)
+            env.compile(tree)  # unknown filters and tests are found here
         except TemplateSyntaxError as exc:
-            problems.append(_problem(code, f"{name}, ligne {exc.lineno} : erreur de syntaxe ({exc.message})."))
+            problems.append(_problem(code, f"{name}, ligne {exc.lineno} : {syntax_error(exc.message or '')}."))
             continue
         unknown = sorted(meta.find_undeclared_variables(tree) - allowed)
         if unknown:
