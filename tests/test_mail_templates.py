@@ -126,6 +126,13 @@ def test_a_template_cannot_reach_python_internals(portal):
         from jinja2.sandbox import SecurityError
         with pytest.raises(SecurityError):
             mails.render("rejet", {"number": "ENR0042M0"})
+        data = {"trade_name": "BIS SANTE"}
+        changing = package.Package({**package.current().data, "mails": {
+            **package.current().data["mails"],
+            "rejet": {**package.current().data["mails"]["rejet"], "subject": "{{ data.clear() }}{{ data.update(x=1) }}"}}})["mails"]
+        with pytest.raises(SecurityError):
+            changing.render("rejet", {"data": data})
+        assert data == {"trade_name": "BIS SANTE"}  # the request's own data is left as it was
         with pytest.raises(package.mails.MailError, match="ne déclare pas : secret"):
             package.current()["mails"].render("rejet", {"number": "ENR0042M0", "secret": "x"})
 
@@ -183,3 +190,39 @@ def test_export_writes_back_the_mail_files_as_they_are(portal, tmp_path):
         assert not mismatch and not errors, (compared.left, mismatch)
     index = json.loads((tmp_path / "mails" / "index.json").read_text(encoding="utf-8"))
     assert index["accuse_reception"] == {"label": "Accusé de réception de la demande", "context": "demande"}
+
+
+def test_a_request_on_a_version_that_predates_mail_templates_gets_the_current_wording(portal, mailbox):
+    from app import clock
+    from app.models import ProcessPackage
+    from app.services import enrolment, outbox
+    with portal.app_context():
+        older = ProcessPackage(version=0, sha256="0" * 64, data_json="{}", sources_json="{}", created_at=clock.now(),
+                               author="avant les courriels", comment="", is_current=False)
+        db.session.add(older)
+        db.session.flush()
+        request = enrolment.start()
+        request.instance.package_id = older.id
+        outbox.enqueue("accuse_reception", "ancienne@fournisseur-sante.fr",
+                       {"number": "ENR0042M0", "siret": "34866299000038", "submitted_at": clock.now(),
+                        "assistance_url": "https://segurnum.asp-public.fr/segurnum/contacter-assistance"}, request=request)
+        db.session.commit()
+    mail, = mailbox.to("ancienne@fournisseur-sante.fr")
+    assert mail["Subject"] == "Accusé de réception de votre demande d'enrôlement ENR0042M0 - Ségur numérique"
+
+
+def test_the_shared_layout_is_edited_once_for_every_mail(portal):
+    analyst = Analyst(portal)
+    page = editor(analyst, "_layout")
+    assert "subject" not in page.form("mail-form").fields()  # a frame, not a mail
+    assert "L'Agence de services et de paiement." in page.form("mail-form").values["text"][0]
+    text = page.form("mail-form").values["text"][0].replace("L'Agence de services et de paiement.", "L'ASP, service Ségur.")
+    saved = page.form("mail-form").fill(text=text).submit("Enregistrer le brouillon")
+    assert "Brouillon enregistré." in saved.alerts()
+    for code in ("rejet", "identifiant", "fichier_infecte"):  # three sending contexts
+        fields = {name: values[0] for name, values in editor(analyst, code).form("mail-form").values.items()
+                  if name != "csrf_token"}
+        shown = preview(analyst, **fields)
+        assert "L'ASP, service Ségur." in shown["text"] and "L'Agence de services et de paiement." not in shown["text"], code
+    broken = page.form("mail-form").fill(text=text + "{{ login }}").submit("Enregistrer le brouillon")
+    assert any(alert.startswith("Texte : variable inconnue « login » (contexte « Mise en page commune") for alert in broken.alerts())

@@ -9,10 +9,11 @@ def test_the_preview_follows_what_the_analyst_types(portal, chromium):
     sign_in(portal, page, "analyst")
     page.goto("/processus")
     page.locator("#package-editors").get_by_role("link", name="Courriels").click()
+    axe = Axe(page)
+    axe.scan()
     page.get_by_role("link", name="Accusé de réception de la demande").click()
     page.wait_for_selector("#mail-form[data-ready='true']")
     assert page.inner_text("#preview-subject").startswith("Accusé de réception de votre demande d'enrôlement ENR0042M0")
-    axe = Axe(page)
     axe.scan()
     axe.assert_clean()
 

@@ -11,9 +11,9 @@ catalogue below (``CONTEXTS``) is the one place that the senders (``outbox.enque
 variable that is not declared), the check (« Vérifier », deployment) and the studio's editor (the
 list shown beside the texts, the preview's sample values) read.
 
-Templates are rendered in Jinja's sandbox (no Python internals reachable from a template) with
-``StrictUndefined`` (a typo cannot send a mail with a hole in it); each package version compiles a
-template once, on first use, and keeps it (``Mails``).
+Templates are rendered in Jinja's sandbox (no Python internals reachable from a template, no value
+changed) with ``StrictUndefined`` (a typo cannot send a mail with a hole in it); each package
+version compiles a template once, on first use, and keeps it (``Mails``).
 """
 import json
 import re
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import DictLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .. import clock
 from . import Folders, Section, dumps, literal, register, service_calls
@@ -132,10 +132,11 @@ def parts_of(code: str) -> tuple[str, ...]:
     return tuple(_LAYOUT_FILES) if code == LAYOUT else tuple(PARTS)
 
 
-def environment(items: dict) -> SandboxedEnvironment:
-    """A sandbox that holds the templates ``items`` ({code: item}) under their file names."""
+def environment(items: dict) -> ImmutableSandboxedEnvironment:
+    """A sandbox that holds the templates ``items`` ({code: item}) under their file names. Immutable:
+    a template cannot change the values it is given either (``data`` is the request's own data)."""
     sources = {template_name(code, part): item.get(part) or "" for code, item in items.items() for part in parts_of(code)}
-    env = SandboxedEnvironment(loader=DictLoader(sources), undefined=StrictUndefined,
+    env = ImmutableSandboxedEnvironment(loader=DictLoader(sources), undefined=StrictUndefined,
                                autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=True, cache_size=-1)
     env.filters["date_fr"] = clock.date_fr
@@ -229,7 +230,7 @@ def _problem(code: str, message: str) -> Problem:
     return Problem(SECTION_LABEL, code, message)
 
 
-def item_problems(items: dict, code: str) -> list[Problem]:
+def item_problems(items: dict, code: str, env: ImmutableSandboxedEnvironment | None = None) -> list[Problem]:
     """What refuses template ``code`` of ``items``: its code, label or context, then its texts
     (``text_problems``)."""
     item = items[code]
@@ -242,15 +243,17 @@ def item_problems(items: dict, code: str) -> list[Problem]:
     if code in REQUIRED and context != REQUIRED[code]:
         return problems + [_problem(code, f"ce courriel est envoyé par le portail dans le contexte « {CONTEXTS[REQUIRED[code]].label} » : "
                                            "son contexte ne peut pas changer.")]
-    return problems + text_problems(items, code)
+    return problems + text_problems(items, code, env=env)
 
 
-def text_problems(items: dict, code: str, complete: bool = True) -> list[Problem]:
+def text_problems(items: dict, code: str, complete: bool = True,
+                  env: ImmutableSandboxedEnvironment | None = None) -> list[Problem]:
     """What is wrong in the texts of template ``code`` (of a known context): a syntax error (with
     its line), a variable its context does not give, a template it extends that does not exist;
     with ``complete``, also a missing subject or text and a trial rendering with the sample values
-    that fails (the sandbox refused an access, a filter failed…)."""
-    item, env = items[code], environment(items)
+    that fails (the sandbox refused an access, a filter failed…). ``env``: ``items``' environment,
+    when the caller checks several templates."""
+    item, env = items[code], env or environment(items)
     context = item["context"]
     allowed = set(CONTEXTS[context].variables)
     problems = []
@@ -262,7 +265,7 @@ def text_problems(items: dict, code: str, complete: bool = True) -> list[Problem
             continue
         try:
             tree = env.parse(source)
-            env.compile(tree)  # unknown filters and tests are found here
+            template = env.get_template(template_name(code, part))  # compiling finds unknown filters and tests
         except TemplateSyntaxError as exc:
             problems.append(_problem(code, f"{name}, ligne {exc.lineno} : {syntax_error(exc.message or '')}."))
             continue
@@ -276,7 +279,7 @@ def text_problems(items: dict, code: str, complete: bool = True) -> list[Problem
             problems.append(_problem(code, f"{name} : modèle inclus inconnu « {missing[0]} »."))
         if complete and not unknown and not missing:
             try:
-                env.get_template(template_name(code, part)).render(sample(context))
+                template.render(sample(context))
             except UndefinedError:
                 pass  # a key of the sample's data: the real request may have it
             except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
@@ -347,7 +350,8 @@ class MailsSection(Section):
 
     def check(self, package, processes: dict[str, tuple]) -> list[Problem]:
         items = package.data[self.name]
-        problems = [p for code in items for p in item_problems(items, code)]
+        env = environment(items)
+        problems = [p for code in items for p in item_problems(items, code, env)]
         problems += [_problem(code, "ce courriel est envoyé par le portail : il ne peut pas être supprimé.")
                      for code in REQUIRED if code not in items]
         for file, element, params in service_calls(processes, "mail.send"):

@@ -67,8 +67,10 @@ def _after_rollback(session, previous_transaction):
 def render(event: str, context: dict, request=None) -> tuple[str, str, str]:
     """(subject, text, html) of the mail ``event``, worded as the package of ``request`` says (the
     current package's when the mail is sent for no request)."""
-    found = package.of(request.instance) if request is not None else package.current()
-    return found["mails"].render(event, context)
+    mails = (package.of(request.instance) if request is not None else package.current())["mails"]
+    if not mails.items:  # a version deployed before mails were package data: the current wording
+        mails = package.current()["mails"]
+    return mails.render(event, context)
 
 
 def _message_id() -> str:
