@@ -88,10 +88,10 @@ def test_the_preview_renders_unsaved_texts_with_a_sample_request_or_says_what_is
                      "html": "<p>Merci de déposer un KBIS de moins de trois mois. <b>&lt;i&gt;</b></p>"}  # HTML escaped
     broken = preview(analyst, code="rejet", context="demande", label="Rejet", subject="Rejet",
                      text="Bonjour,\n\n{% if reason %}Motif : {{ reason }}\n", html="")
-    assert broken == {"error": "texte, ligne 3 : erreur de syntaxe : le modèle se termine sans fermer le bloc « if » "
+    assert broken == {"error": "Texte, ligne 3 : erreur de syntaxe : le modèle se termine sans fermer le bloc « if » "
                                "(il manque « {% endif %} »)."}
     unknown = preview(analyst, code="rejet", context="demande", label="Rejet", subject="Rejet {{ numero }}", text="x")
-    assert unknown["error"].startswith("objet : variable inconnue « numero » (contexte « Demande")
+    assert unknown["error"].startswith("Objet : variable inconnue « numero » (contexte « Demande")
     with portal.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(PackageDraft)) == 0  # nothing saved
 

@@ -27,7 +27,7 @@ def test_the_preview_follows_what_the_analyst_types(portal, chromium):
     page.fill("#mail-text", "Bonjour,\n{% if reason %}Motif : {{ reason }}")
     page.wait_for_selector("#preview-error:not([hidden])")
     assert page.inner_text("#preview-error-text") == (
-        "texte, ligne 2 : erreur de syntaxe : le modèle se termine sans fermer le bloc « if » (il manque « {% endif %} »).")
+        "Texte, ligne 2 : erreur de syntaxe : le modèle se termine sans fermer le bloc « if » (il manque « {% endif %} »).")
     page.fill("#mail-text", "Bonjour,\n{% if reason %}Motif : {{ reason }}{% endif %}")
     page.wait_for_selector("#preview-error[hidden]", state="attached")
     assert page.inner_text("#preview-text") == "Bonjour,\nMotif : Le certificat de référencement n'est pas lisible."

@@ -181,16 +181,20 @@ def preview(items: dict, code: str) -> dict:
     part and line)."""
     context = items[code].get("context")
     if context not in CONTEXTS:
-        return {"error": f"contexte d'envoi inconnu « {context} »."}
+        return {"error": f"Contexte d'envoi inconnu « {context} »."}
     problems = text_problems(items, code, complete=False)
     if problems:
-        return {"error": problems[0].message}
-    values = sample(context)
+        return {"error": sentence(problems[0].message)}
     try:
-        subject, text, html = Mails(items).parts(code, values)
+        subject, text, html = Mails(items).parts(code, sample(context))
     except (TemplateError, SecurityError, MailError) as exc:
-        return {"error": _rendering_error(exc)}
+        return {"error": sentence(_rendering_error(exc))}
     return {"subject": subject, "text": text, "html": html}
+
+
+def sentence(message: str) -> str:
+    """A problem's message shown on its own (it follows « Courriels / code : » in the check's lists)."""
+    return message[:1].upper() + message[1:]
 
 
 # --- checking ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 
 from .. import access, package
 from ..extensions import db
-from ..package.mails import CODE, CONTEXTS, LAYOUT, LAYOUT_CONTEXT, REQUEST, REQUIRED, item_problems, preview
+from ..package.mails import CODE, CONTEXTS, LAYOUT, LAYOUT_CONTEXT, REQUEST, REQUIRED, item_problems, preview, sentence
 from ..roles import ADMIN, ANALYST
 
 bp = Blueprint("studio_mails", __name__, url_prefix="/processus/courriels")
@@ -106,7 +106,7 @@ def save(code):
     problems = item_problems(items, code)
     flash("Brouillon enregistré." + (" À corriger avant de déployer :" if problems else ""), "warning" if problems else "success")
     for problem in problems:
-        flash(problem.message[0].upper() + problem.message[1:], "error")
+        flash(sentence(problem.message), "error")
     return redirect(url_for(".edit", code=code), code=303)
 
 
