@@ -226,3 +226,20 @@ def test_the_shared_layout_is_edited_once_for_every_mail(portal):
         assert "L'ASP, service Ségur." in shown["text"] and "L'Agence de services et de paiement." not in shown["text"], code
     broken = page.form("mail-form").fill(text=text + "{{ login }}").submit("Enregistrer le brouillon")
     assert any(alert.startswith("Texte : variable inconnue « login » (contexte « Mise en page commune") for alert in broken.alerts())
+
+
+def test_only_analysts_and_admins_reach_the_mail_editor(portal):
+    from browser import Browser
+    from people import log_in, make_user
+    assert Analyst(portal, role="admin").browser.get(EDITOR).status == 200
+    anonymous = Browser(portal.test_client()).client.get(f"{EDITOR}/rejet")
+    assert anonymous.status_code == 302 and "/connexion" in anonymous.headers["Location"]
+    for role in ("agent", "supplier"):
+        browser = Browser(portal.test_client())
+        log_in(browser, *make_user(portal, role))
+        token = browser.get("/").doc.xpath("//input[@name='csrf_token']/@value")[0]
+        assert browser.client.get(f"{EDITOR}/rejet").status_code == 404, role
+        assert browser.client.post(f"{EDITOR}/apercu", data={"csrf_token": token, "code": "rejet"}).status_code == 404, role
+        assert browser.client.post(f"{EDITOR}/rejet", data={"csrf_token": token, "text": "x"}).status_code == 404, role
+    with portal.app_context():
+        assert package.draft_data()["mails"]["rejet"]["text"] != "x"
