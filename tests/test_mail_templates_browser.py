@@ -1,5 +1,7 @@
 """In a real browser (Debian's Chromium through Playwright): the analyst types in the mail editor and
-the preview, rendered with a sample request, follows; a syntax error shows its French message."""
+the preview, rendered with a sample request, follows; a syntax error shows its French message;
+« Vérifier » keeps what was typed."""
+from app import package
 from test_accessibility_browser import Axe
 from test_studio_browser import sign_in
 
@@ -31,3 +33,10 @@ def test_the_preview_follows_what_the_analyst_types(portal, chromium):
     page.fill("#mail-text", "Bonjour,\n{% if reason %}Motif : {{ reason }}{% endif %}")
     page.wait_for_selector("#preview-error[hidden]", state="attached")
     assert page.inner_text("#preview-text") == "Bonjour,\nMotif : Le certificat de référencement n'est pas lisible."
+
+    # « Vérifier » without « Enregistrer le brouillon »: what was typed is saved first, then checked.
+    page.click("#package-check")
+    page.wait_for_selector(".fr-alert--success:has-text('Le paquet de processus, avec vos brouillons, peut être déployé.')")
+    assert page.input_value("#mail-subject") == "Bien reçu : demande {{ number }} du {{ submitted_at|date_fr }}"
+    with portal.app_context():
+        assert package.draft_value("mails")["accuse_reception"]["html"] == "<p>Bonjour {{ company_name }},</p>"

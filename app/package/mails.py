@@ -51,13 +51,15 @@ _SUBMITTED = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
 _LINKS = {
     "portal_url": Variable("Adresse du portail (sans « / » final)", "https://segurnum.asp-public.fr"),
-    "assistance_url": Variable("Adresse du formulaire de l'assistance", "https://segurnum.asp-public.fr/segurnum/contacter-assistance"),
+    "assistance_url": Variable("Adresse du formulaire de l'assistance",
+                               "https://segurnum.asp-public.fr/segurnum/contacter-assistance"),
 }
 _ACCOUNT = {
     "login": Variable("Identifiant de connexion du compte", "fournisseur.demo"),
     "first_name": Variable("Prénom du titulaire du compte", "Représentant"),
     "last_name": Variable("Nom du titulaire du compte", "LEGAL"),
-    "siret": Variable("SIRET de la demande qui a ouvert le compte (absent sinon : « {% if number is defined %} »)", "34866299000038"),
+    "siret": Variable("SIRET de la demande qui a ouvert le compte (absent sinon : « {% if number is defined %} »)",
+                      "34866299000038"),
     "number": Variable("Numéro de la demande qui a ouvert le compte (absent sinon)", "ENR0042M0"),
     **_LINKS,
 }
@@ -78,10 +80,13 @@ CONTEXTS: dict[str, Context] = {
         "is_dpi": Variable("Vrai si la solution est un DPI du SONS", True),
         "data": Variable("Réponses du fournisseur (ex. « data.trade_name »)",
                          {"trade_name": "BIS SANTE", "siret": "34866299000038", "ans_number": "JGe2DPI009"}),
-        "reason": Variable("Motif de la dernière décision de l'agent (rejet)", "Le certificat de référencement n'est pas lisible."),
-        "message": Variable("Message de l'agent joint à sa dernière décision", "Merci de déposer un KBIS de moins de trois mois."),
+        "reason": Variable("Motif de la dernière décision de l'agent (rejet)",
+                           "Le certificat de référencement n'est pas lisible."),
+        "message": Variable("Message de l'agent joint à sa dernière décision",
+                            "Merci de déposer un KBIS de moins de trois mois."),
         "requested_types": Variable("Pièces demandées par l'agent (libellés)", ["KBIS", "Certificat de référencement"]),
-        "deposit_link": Variable("Lien personnel de dépôt (demandes et relances de pièces, quand le titulaire n'a pas de compte ; vide sinon)",
+        "deposit_link": Variable("Lien personnel de dépôt (demandes et relances de pièces, quand le titulaire n'a pas "
+                                 "de compte ; vide sinon)",
                                  "https://segurnum.asp-public.fr/depot/exemple"),
         "deposit_expires_at": Variable("Fin de validité du lien de dépôt (vide sans lien)", "01/04/2026 à 11:30"),
         **_LINKS,
@@ -137,8 +142,8 @@ def environment(items: dict) -> ImmutableSandboxedEnvironment:
     a template cannot change the values it is given either (``data`` is the request's own data)."""
     sources = {template_name(code, part): item.get(part) or "" for code, item in items.items() for part in parts_of(code)}
     env = ImmutableSandboxedEnvironment(loader=DictLoader(sources), undefined=StrictUndefined,
-                               autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                               keep_trailing_newline=True, cache_size=-1)
+                                        autoescape=select_autoescape(["html"]), trim_blocks=True,
+                                        lstrip_blocks=True, keep_trailing_newline=True, cache_size=-1)
     env.filters["date_fr"] = clock.date_fr
     return env
 
@@ -197,6 +202,26 @@ def sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
+def new_template(label: str, context: str) -> dict:
+    """What a new template starts from: the shared layout around a greeting, for the analyst to fill."""
+    return {"label": label, "context": context, "subject": "",
+            "text": '{% extends "_layout.txt" %}\n{% block body %}\nMadame, Monsieur,\n\n{% endblock %}\n',
+            "html": '{% extends "_layout.html" %}\n{% block body %}\n<p>Madame, Monsieur,</p>\n{% endblock %}\n'}
+
+
+def new_template_refusal(items: dict, code: str, label: str, context: str) -> str | None:
+    """Why a new template cannot be added to ``items`` (French), None when it can."""
+    if not CODE.fullmatch(code):
+        return "Le code doit être fait de lettres minuscules sans accent, de chiffres et de « _ » (60 au plus)."
+    if code in items:
+        return f"Un courriel de code « {code} » existe déjà."
+    if not label:
+        return "Indiquez un libellé."
+    if context not in CONTEXTS or context == LAYOUT_CONTEXT:
+        return "Choisissez un contexte d'envoi."
+    return None
+
+
 # --- checking ---------------------------------------------------------------------------------
 
 def _rendering_error(exc: Exception) -> str:
@@ -245,8 +270,9 @@ def item_problems(items: dict, code: str, env: ImmutableSandboxedEnvironment | N
     if context not in CONTEXTS:
         return problems + [_problem(code, f"contexte d'envoi inconnu « {context} ».")]
     if code in REQUIRED and context != REQUIRED[code]:
-        return problems + [_problem(code, f"ce courriel est envoyé par le portail dans le contexte « {CONTEXTS[REQUIRED[code]].label} » : "
-                                           "son contexte ne peut pas changer.")]
+        fixed = CONTEXTS[REQUIRED[code]].label
+        return problems + [_problem(code, f"ce courriel est envoyé par le portail dans le contexte « {fixed} » : "
+                                          "son contexte ne peut pas changer.")]
     return problems + text_problems(items, code, env=env)
 
 
@@ -276,8 +302,9 @@ def text_problems(items: dict, code: str, complete: bool = True,
         unknown = sorted(meta.find_undeclared_variables(tree) - allowed)
         if unknown:
             plural = "s" if len(unknown) > 1 else ""
-            problems.append(_problem(code, f"{name} : variable{plural} inconnue{plural} "
-                                           f"{', '.join('« ' + u + ' »' for u in unknown)} (contexte « {CONTEXTS[context].label} »)."))
+            names = ", ".join(f"« {u} »" for u in unknown)
+            problems.append(_problem(code, f"{name} : variable{plural} inconnue{plural} {names} "
+                                           f"(contexte « {CONTEXTS[context].label} »)."))
         missing = [t for t in meta.find_referenced_templates(tree) if t is not None and t not in env.loader.mapping]
         if missing:
             problems.append(_problem(code, f"{name} : modèle inclus inconnu « {missing[0]} »."))
@@ -365,8 +392,8 @@ class MailsSection(Section):
             if code not in items or code == LAYOUT:
                 problems.append(Problem(file, element, f"le modèle de courriel « {code} » n'existe pas."))
             elif items[code].get("context") != REQUEST:
-                problems.append(Problem(file, element, f"le modèle de courriel « {code} » n'est pas un courriel de demande : "
-                                                       "la tâche « Envoi d'un courriel » ne peut pas l'envoyer."))
+                problems.append(Problem(file, element, f"le modèle de courriel « {code} » n'est pas un courriel de "
+                                                       "demande : la tâche « Envoi d'un courriel » ne peut pas l'envoyer."))
         return problems
 
 

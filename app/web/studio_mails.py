@@ -8,20 +8,13 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 
 from .. import access, package
 from ..extensions import db
-from ..package.mails import CODE, CONTEXTS, LAYOUT, LAYOUT_CONTEXT, REQUEST, REQUIRED, item_problems, preview, sentence
+from ..package.mails import (CONTEXTS, LAYOUT, LAYOUT_CONTEXT, REQUEST, REQUIRED, item_problems, new_template,
+                             new_template_refusal, preview, sentence)
 from ..roles import ADMIN, ANALYST
 
 bp = Blueprint("studio_mails", __name__, url_prefix="/processus/courriels")
 
 SECTION = "mails"
-
-#: What a new template starts from: the shared layout around a greeting, for the analyst to fill.
-SKELETON = {
-    "subject": "",
-    "text": '{% extends "_layout.txt" %}\n{% block body %}\nMadame, Monsieur,\n\n{% endblock %}\n',
-    "html": '{% extends "_layout.html" %}\n{% block body %}\n<p>Madame, Monsieur,</p>\n{% endblock %}\n',
-}
-
 
 #: The contexts a template may choose (the layout's is its own).
 CHOICES = {c: v for c, v in CONTEXTS.items() if c != LAYOUT_CONTEXT}
@@ -65,22 +58,19 @@ def add():
     """« Ajouter un courriel »: a new template (code, label, context) in the draft, then its editor."""
     code, label, context = (request.form.get(n, "").strip() for n in ("code", "label", "context"))
     items = _items()
-    refusal = ("Le code doit être fait de lettres minuscules sans accent, de chiffres et de « _ » (60 au plus)."
-               if not CODE.fullmatch(code) else f"Un courriel de code « {code} » existe déjà." if code in items
-               else "Indiquez un libellé." if not label
-               else "Choisissez un contexte d'envoi." if context not in CONTEXTS or context == LAYOUT_CONTEXT else None)
+    refusal = new_template_refusal(items, code, label, context)
     if refusal:
         flash(refusal, "error")
         return _index(request.form, 422)
-    _save({**items, code: {"label": label, "context": context, **SKELETON}})
+    _save({**items, code: new_template(label, context)})
     flash(f"Courriel « {label} » ajouté au brouillon : rédigez son objet et son texte.", "success")
     return redirect(url_for(".edit", code=code), code=303)
 
 
-def _editor(code: str, item: dict, status: int = 200):
-    return render_template("studio/mails_edit.html", code=code, item=item, contexts=CONTEXTS, choices=CHOICES,
+def _editor(code: str, items: dict):
+    return render_template("studio/mails_edit.html", code=code, item=items[code], contexts=CONTEXTS, choices=CHOICES,
                            required=REQUIRED.get(code), has_draft=_has_draft(), layout=code == LAYOUT,
-                           preview=preview({**_items(), code: item}, code)), status
+                           preview=preview(items, code))
 
 
 @bp.get("/<code>")
@@ -90,7 +80,7 @@ def edit(code):
     if code not in items:
         flash(f"Aucun courriel de code « {code} » dans le paquet de processus ni dans le brouillon.", "error")
         return redirect(url_for(".index"), code=303)
-    return _editor(code, items[code])
+    return _editor(code, items)
 
 
 @bp.post("/<code>")
@@ -104,7 +94,8 @@ def save(code):
     items[code] = _posted(code, items[code])
     _save(items)
     problems = item_problems(items, code)
-    flash("Brouillon enregistré." + (" À corriger avant de déployer :" if problems else ""), "warning" if problems else "success")
+    flash("Brouillon enregistré." + (" À corriger avant de déployer :" if problems else ""),
+          "warning" if problems else "success")
     for problem in problems:
         flash(sentence(problem.message), "error")
     return redirect(url_for(".edit", code=code), code=303)

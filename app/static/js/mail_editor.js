@@ -3,7 +3,8 @@
  * unsaved texts are posted to the preview endpoint, which renders them in the sandbox with a
  * sample request; the subject, the text and the HTML (in a sandboxed iframe) are shown, or the
  * French error with its line. The variables shown beside follow the chosen sending context.
- * Nothing is saved here: « Enregistrer le brouillon » submits the form.
+ * « Enregistrer le brouillon » submits the form; « Vérifier » and « Déployer » save the texts typed
+ * since, as a draft, before they post, so that nothing typed is lost.
  */
 (function () {
   "use strict";
@@ -15,6 +16,7 @@
   var url = form.dataset.previewUrl;
   var timer = null;
   var sent = 0;
+  var typed = false;
 
   function show(id, visible) {
     document.getElementById(id).hidden = !visible;
@@ -53,6 +55,7 @@
   }
 
   function later() {
+    typed = true;
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);
   }
@@ -72,5 +75,29 @@
     }
     later();
   });
+
+  function saveFirst(event) {
+    var action = event.target;
+    if (!typed) {
+      return;
+    }
+    event.preventDefault();
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        typed = false;
+        action.submit();
+      })
+      .catch(function () {
+        display({ error: "Le brouillon n'a pas pu être enregistré : cliquez sur « Enregistrer le brouillon », puis réessayez." });
+      });
+  }
+
+  var actions = document.querySelectorAll("form.package-action");
+  for (var i = 0; i < actions.length; i++) {
+    actions[i].addEventListener("submit", saveFirst);
+  }
   form.dataset.ready = "true";
 })();
