@@ -1,14 +1,11 @@
-"""The mail service task: queue a mail of ``mail_templates/`` for the request's account holder."""
+"""The mail service task: queue a mail of the process package (a template of context « demande »,
+whose variables are declared in ``app/package/mails.py``) for the request's account holder."""
 from flask import current_app
 
 from .. import clock
 from ..models import DOCUMENT_TYPES
 from ..services import accounts, outbox
 from ..engine.registry import Param, handler
-
-
-def _events() -> tuple[str, ...]:
-    return tuple(sorted(p.name for p in outbox.TEMPLATES.iterdir() if (p / "subject.txt").exists()))
 
 
 #: Mails that ask for documents (a new round of the supporting-documents loop, or its reminder):
@@ -19,7 +16,7 @@ DEPOSIT_REQUESTS = ("demande_pieces", "relance_pieces")
 
 
 @handler("mail.send", "Envoi d'un courriel",
-         Param("template", "Modèle de courriel (dossier de mail_templates)", choices=_events()))
+         Param("template", "Modèle de courriel (code, voir « Courriels »)"))
 def send(ctx, template):
     request = ctx.request
     if not request.holder_email:
@@ -35,9 +32,7 @@ def send(ctx, template):
         "assistance_url": current_app.config["ASSISTANCE_URL"],
         "portal_url": current_app.config["PORTAL_URL"],
     }
-    if template in DEPOSIT_REQUESTS:
-        link = accounts.deposit_link(request)
-        context |= {"deposit_link": link and link.url,
-                    "deposit_expires_at": link and clock.datetime_fr(link.expires_at)}
+    link = accounts.deposit_link(request) if template in DEPOSIT_REQUESTS else None
+    context |= {"deposit_link": link and link.url, "deposit_expires_at": link and clock.datetime_fr(link.expires_at)}
     mail = outbox.enqueue(template, request.holder_email, context, request=request)
     return {"template": template, "recipient": mail.recipient}

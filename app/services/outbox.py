@@ -1,6 +1,7 @@
-"""Mails: rendered from ``mail_templates/<event>/`` into outbox rows, in the caller's transaction,
-and delivered by the worker after commit, never in a web request. The caller owns the transaction:
-these functions only flush; the worker commits after each mail.
+"""Mails: rendered from the process package's mail templates (``app/package/mails.py``, in the
+version of the request the mail is sent for, so that a request keeps its wording) into outbox rows,
+in the caller's transaction, and delivered by the worker after commit, never in a web request. The
+caller owns the transaction: these functions only flush; the worker commits after each mail.
 
 Delivery takes one due row at a time with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so several
 workers can run side by side; SQLite serialises transactions anyway. With ``MAIL_CAPTURE`` (the
@@ -22,27 +23,19 @@ from email.utils import parseaddr
 
 import flask_mail
 from flask import current_app
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import event as orm_event
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from .. import clock
-from ..config import ROOT
+from .. import clock, package
 from ..extensions import db
 from ..models import OutboxMail
 from ..models.mail import FAILED, PENDING, SENT
 
-TEMPLATES = ROOT / "mail_templates"
 #: A pending mail that failed this many times is shown to admins (« en difficulté »).
 DIFFICULTY_ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
-
-_env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                   keep_trailing_newline=True)
-_env.filters["date_fr"] = clock.date_fr
 
 
 # --- waking the worker ------------------------------------------------------------------------
@@ -71,12 +64,13 @@ def _after_rollback(session, previous_transaction):
 
 # --- queueing ---------------------------------------------------------------------------------
 
-def render(event: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text, html) of the mail ``event``."""
-    subject = _env.get_template(f"{event}/subject.txt").render(context)
-    text = _env.get_template(f"{event}/body.txt").render(context)
-    html = _env.get_template(f"{event}/body.html").render(context)
-    return " ".join(subject.split()), text, html
+def render(event: str, context: dict, request=None) -> tuple[str, str, str]:
+    """(subject, text, html) of the mail ``event``, worded as the package of ``request`` says (the
+    current package's when the mail is sent for no request)."""
+    mails = (package.of(request.instance) if request is not None else package.current())["mails"]
+    if not mails.items:  # a version deployed before mails were package data: the current wording
+        mails = package.current()["mails"]
+    return mails.render(event, context)
 
 
 def _message_id() -> str:
@@ -86,8 +80,9 @@ def _message_id() -> str:
 
 
 def enqueue(event: str, recipient: str, context: dict, request=None) -> OutboxMail:
-    """Write the mail to the outbox; it leaves only if the transaction commits."""
-    subject, text, html = render(event, context)
+    """Write the mail to the outbox; it leaves only if the transaction commits. ``context``: the
+    variables of the template's sending context (``app/package/mails.py`` ``CONTEXTS``)."""
+    subject, text, html = render(event, context, request)
     now = clock.now()
     row = OutboxMail(request=request, event=event, recipient=recipient, subject=subject,
                      body_text=text, body_html=html, status=PENDING, attempts=0,
