@@ -36,7 +36,8 @@ def _refused(error):
 @access.require(*STUDIO)
 def index():
     drafts = {name for name in processes.deployed_sources() if processes.draft(name)}
-    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts)
+    editors = [s for s in package.SECTIONS.values() if s.editor]
+    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts, editors=editors)
 
 
 @bp.post("/<process_id>/versions/<int:number>/retour")
