@@ -78,9 +78,10 @@ class SupportingDocumentsForm(TaskForm):
 
     def __init__(self, task, request, formdata=None):
         super().__init__(task, request, formdata)
-        requested = task.data.get("requested_types") or []
         known = document_types.current()
-        self.document_type.choices = choices(*((c, known[c].label) for c in requested if c in known))
+        #: The requested types, with their limits (the page lists them).
+        self.requested = [known[c] for c in task.data.get("requested_types") or [] if c in known]
+        self.document_type.choices = choices(*((t.code, t.label) for t in self.requested))
 
     def initial(self, data: dict) -> dict:
         return {}

@@ -8,7 +8,8 @@ import re
 from app.extensions import db
 from app.models import Document
 from files import pdf_bytes, png_bytes
-from instruction_steps import Agent
+from browser import Browser
+from instruction_steps import Agent, link_in
 from journey import Journey, Supplier
 from studio import Analyst
 
@@ -105,6 +106,19 @@ def test_an_analyst_asks_one_more_document_for_one_dsr_only(portal, mailbox):
     assert page.status == 200, page.errors()
     mail = next(m for m in mailbox.to(Supplier().holder_email) if "pièces" in m["Subject"].lower())
     assert LABEL in mailbox.text(mail)
+    page = Browser(portal.test_client()).get(link_in(mailbox.text(mail), "/depot/"))
+    assert f"{LABEL} (formats : pdf ; 1 Mo au plus) : Attestation signée" in page.content
+    page = page.form().fill(document_type="attestation_dsr").attach("document_file", "a.png", png_bytes()).submit("Importer")
+    assert page.errors()["document_file"] == [
+        f"a.png : L'extension .png n'est pas acceptée pour « {LABEL} » : formats acceptés : pdf."]
+    page = page.form().fill(document_type="attestation_dsr").attach(
+        "document_file", "attestation-2026.pdf", pdf_bytes()).submit("Importer")
+    assert f"Le fichier « attestation-2026.pdf » a bien été importé ({LABEL})." in page.alerts()
+    assert page.form().submit("Confirmer").status == 200
+    assert "attestation-2026.pdf" in agent.review(public_id).content
+    page = analyst.browser.get("/processus/documents").form_with(f"Supprimer « {LABEL} »").submit("Supprimer")
+    assert f"Le type « {LABEL} » ne peut pas être supprimé : le diagramme initial_enrolment.bpmn le demande " \
+           "(tâche applicant) ; 2 documents déposés sont de ce type." in page.alerts()
 
     # Another DSR is not asked; the request started before keeps its version.
     other = at_applicant(portal, Supplier(**RADIOLOGY))

@@ -53,19 +53,14 @@ class DocumentType:
 
     @property
     def limits(self) -> str:
-        """« pdf, png, jpg — 4 Mo » (the studio's list)."""
-        return f"{', '.join(self.formats)} — {documents.size_fr(self.max_size)}"
+        """« formats : pdf, png ; 4 Mo au plus » (next to its name where a page lists types)."""
+        return f"formats : {', '.join(self.formats)} ; {documents.size_fr(self.max_size)} au plus"
 
 
 def item(code: str, value: dict) -> DocumentType:
     return DocumentType(code=code, label=value["label"], formats=tuple(value["formats"]),
                         max_size_mb=value["max_size_mb"], help=value.get("help", ""),
                         requestable=value.get("requestable", True))
-
-
-def as_json(found: DocumentType) -> dict:
-    return {"label": found.label, "formats": list(found.formats), "max_size_mb": found.max_size_mb,
-            "help": found.help, "requestable": found.requestable}
 
 
 # --- readers ----------------------------------------------------------------------------------
