@@ -35,7 +35,8 @@ def asked_types(task) -> list[document_types.DocumentType]:
     except ScriptLimitExceeded as exc:
         raise _unavailable(task, exc.detail.rstrip(".")) from exc
     except Exception as exc:  # any error of the analyst's expression on this request's data
-        raise _unavailable(task, f"expression en erreur : {type(exc).__name__}") from exc
+        log.error("documentTypes of task %s: %r", task.bpmn_id, exc)
+        raise _unavailable(task, "l'expression qui la calcule est en erreur") from exc
     if not isinstance(codes, (list, tuple)) or not all(isinstance(c, str) for c in codes):
         raise _unavailable(task, "l'expression ne donne pas une liste de codes")
     known = document_types.current()

@@ -5,10 +5,13 @@ the type's formats and size are enforced, the document is shown to the supplier 
 agent may ask for it, a request started before keeps its version, a used type cannot be deleted."""
 import re
 
+from pypdf import PdfReader
+
 from app.extensions import db
 from app.models import Document
-from files import pdf_bytes, png_bytes
+from app.services import documents
 from browser import Browser
+from files import pdf_bytes, png_bytes
 from instruction_steps import Agent, link_in
 from journey import Journey, Supplier
 from studio import Analyst
@@ -93,6 +96,9 @@ def test_an_analyst_asks_one_more_document_for_one_dsr_only(portal, mailbox):
     with portal.app_context():
         filed = db.session.scalar(db.select(Document).where(Document.kind == "attestation_dsr"))
         assert filed.state == "filed" and filed.label == LABEL
+        recap = db.session.scalar(db.select(Document).where(Document.kind == "recap_pdf"))
+        text = " ".join(page.extract_text() for page in PdfReader(documents.path_of(recap)).pages)
+        assert LABEL in " ".join(text.split()) and "attestation-dsr.pdf" in text
 
     # The agent sees it, and may ask for it in « Demander des pièces ».
     agent = Agent(portal)
@@ -129,6 +135,9 @@ def test_an_analyst_asks_one_more_document_for_one_dsr_only(portal, mailbox):
 
 def test_the_editor_refuses_bad_types_and_deleting_a_used_one(portal):
     analyst = Analyst(portal)
+    agent = Agent(portal)
+    assert agent.browser.get("/processus/documents").status == 404  # analysts' and admins' page
+    assert agent.browser.get("/processus/documents/kbis").status == 404
     page = add_type(analyst, code="Attestation DSR", label=" ", formats=[], max_size_mb="0")
     assert page.status == 422
     assert page.errors()["code"][0].startswith("Le code doit commencer par une lettre minuscule")
@@ -164,6 +173,10 @@ def test_the_editor_refuses_bad_types_and_deleting_a_used_one(portal):
 
 def test_a_failing_expression_shows_a_french_message_not_an_error(portal):
     analyst = Analyst(portal)
+    ask_on_applicant(analyst, "['kbis'] + _secret")
+    page = package_action(analyst, "verifier")
+    assert "initial_enrolment.bpmn / applicant : propriété documentTypes : Expression refusée : ligne 1 : le nom " \
+           "« _secret » est interdit (il commence par « _ »)." in page.alerts()
     ask_on_applicant(analyst, "referencing['inconnu']")
     page = package_action(analyst, "deployer", comment="Expression fautive")
     assert any("déployé" in alert for alert in page.alerts())

@@ -3,10 +3,12 @@ from « Processus » to a deployed package whose type a supplier's page reads.""
 from app import package
 from app.extensions import db
 from people import PASSWORD, make_user
+from test_accessibility_browser import Axe
 
 
 def test_an_analyst_adds_a_document_type_and_deploys_it(portal, chromium):
     page = chromium
+    axe = Axe(page)
     login, _ = make_user(portal, "analyst")
     page.goto("/connexion")
     page.fill("#login", login)
@@ -14,6 +16,7 @@ def test_an_analyst_adds_a_document_type_and_deploys_it(portal, chromium):
     page.get_by_role("button", name="Valider").click()
     page.goto("/processus")
     page.locator("#package-editors").get_by_role("link", name="Types de documents").click()
+    axe.scan()
     page.get_by_role("link", name="Ajouter un type de document").click()
 
     page.get_by_label("Code").fill("attestation_dsr")
@@ -23,6 +26,7 @@ def test_an_analyst_adds_a_document_type_and_deploys_it(portal, chromium):
     page.get_by_role("button", name="Enregistrer dans le brouillon").click()
     assert "La taille maximale doit être un nombre de Mo supérieur à 0" in page.inner_text("#max_size_mb-group")
     assert page.get_by_label("Libellé").input_value() == "Attestation spécifique DSR"
+    axe.scan()  # the form with its errors
     page.get_by_label("Taille maximale (Mo)").fill("2,5")
     page.get_by_label("Code").fill("attestation_dsr")
     page.get_by_role("button", name="Enregistrer dans le brouillon").click()
@@ -38,3 +42,4 @@ def test_an_analyst_adds_a_document_type_and_deploys_it(portal, chromium):
         found = package.current()["document_types"]["attestation_dsr"]
         assert (found.label, found.formats, found.max_size_mb) == ("Attestation spécifique DSR", ("png",), 2.5)
         db.session.rollback()
+    axe.assert_clean()

@@ -244,9 +244,9 @@ class DocumentTypes(package.Section):
             compile_checked(expression)
             check_limits(expression)
         except ScriptRejected as exc:
-            return [str(exc)]
+            return [str(exc).rstrip(".") + "."]
         except ScriptLimitExceeded as exc:
-            return [f"Expression refusée : {exc.detail}"]
+            return [f"Expression refusée : {exc.detail.rstrip('.')}."]
         literal = package.literal(expression)
         if literal is not None and not (isinstance(literal, list) and all(isinstance(c, str) for c in literal)):
             return ["une liste de codes de types de documents est attendue, par exemple ['kbis']."]
