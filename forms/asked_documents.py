@@ -61,4 +61,6 @@ def asked_documents(task, request) -> dict:
 
 @register("depot_pieces")
 class DocumentsDepositForm(TaskForm):
-    """A user task that only asks documents: no field of its own, its ``documentTypes`` gives them."""
+    """A user task that only asks documents: no field of its own, its ``documentTypes`` gives them.
+    Its documents are drafts until filed: by the submission in the enrolment diagrams, by a
+    ``documents.file`` service task after it once the request is submitted (as for the certificates)."""

@@ -4,6 +4,7 @@ task's ``documentTypes`` property, an expression on the referencing found at ste
 the type's formats and size are enforced, the document is shown to the supplier and the agent, an
 agent may ask for it, a request started before keeps its version, a used type cannot be deleted."""
 import re
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -52,7 +53,15 @@ def at_applicant(portal, supplier=None):
     return journey
 
 
+def code_files() -> dict:
+    """{path: (size, mtime)} of what a procedure change must not need: app/, forms/, mail_templates/."""
+    root = Path(__file__).parent.parent
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for folder in ("app", "forms", "mail_templates")
+            for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
 def test_an_analyst_asks_one_more_document_for_one_dsr_only(portal, mailbox):
+    untouched = code_files()
     analyst = Analyst(portal)
     before = at_applicant(portal)  # started on the package deployed from the files
 
@@ -125,6 +134,7 @@ def test_an_analyst_asks_one_more_document_for_one_dsr_only(portal, mailbox):
     page = analyst.browser.get("/processus/documents").form_with(f"Supprimer « {LABEL} »").submit("Supprimer")
     assert f"Le type « {LABEL} » ne peut pas être supprimé : le diagramme initial_enrolment.bpmn le demande " \
            "(tâche applicant) ; 2 documents déposés sont de ce type." in page.alerts()
+    assert code_files() == untouched
 
     # Another DSR is not asked; the request started before keeps its version.
     other = at_applicant(portal, Supplier(**RADIOLOGY))
