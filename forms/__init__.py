@@ -2,8 +2,8 @@
 
 Importing this package registers every form; ``build`` returns the form a ready task names.
 """
-from .base import REGISTRY, DocumentField, TaskForm, When, register
-from . import applicant, bank, complementary, confirmation, instruction, referencing, vat  # noqa: F401,E402
+from .base import REGISTRY, DocumentField, FormUnavailable, TaskForm, When, register
+from . import applicant, asked_documents, bank, complementary, confirmation, instruction, referencing, vat  # noqa: F401,E402
 
 
 class UnknownForm(LookupError):
@@ -19,7 +19,7 @@ def form_class(form_key: str) -> type[TaskForm]:
 
 #: Functions ``extend(task, request) -> {field name: unbound field}`` that add fields to a task's form
 #: (what the process package declares for that task), applied in order by ``build``.
-EXTENSIONS: list = []
+EXTENSIONS: list = [asked_documents.asked_documents]
 
 
 def build(task, request, formdata=None) -> TaskForm:
@@ -28,8 +28,8 @@ def build(task, request, formdata=None) -> TaskForm:
     extra = {}
     for extend in EXTENSIONS:
         extra.update(extend(task, request))
-    cls = type(base.__name__, (base,), extra) if extra else base
+    cls = type(base.__name__, (base,), {**extra, "extension_fields": tuple(extra)}) if extra else base
     return cls(task, request, formdata=formdata)
 
 
-__all__ = ["EXTENSIONS", "REGISTRY", "DocumentField", "TaskForm", "UnknownForm", "When", "build", "form_class", "register"]
+__all__ = ["EXTENSIONS", "REGISTRY", "DocumentField", "FormUnavailable", "TaskForm", "UnknownForm", "When", "build", "form_class", "register"]

@@ -11,12 +11,17 @@ from wtforms import RadioField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
-from app.models.document import DOCUMENT_TYPES
+from app.package import document_types
 from app.services import documents
 
 REQUIRED = "Ce champ est obligatoire."
 
 REGISTRY: dict[str, type["TaskForm"]] = {}
+
+
+class FormUnavailable(Exception):
+    """A task's form cannot be built from the package and the task data (e.g. its
+    ``documentTypes`` expression fails); ``str(exc)`` is the French message to show."""
 
 
 def register(form_key: str):
@@ -64,17 +69,22 @@ class When:
 
 
 class DocumentField(FileField):
-    """A file upload that becomes a document of the request (``kind`` in DOCUMENT_TYPES).
+    """A file upload that becomes a document of the request, of the type ``kind`` (a code of the
+    package's document types, looked up when the form is built: its label, limits and help).
 
     Its task-data value is the document id. A file already deposited for this field is kept
     until the user chooses another one.
     """
 
     def __init__(self, label=None, validators=None, *, kind: str, optional: bool = False, **kwargs):
-        if kind not in DOCUMENT_TYPES:
-            raise ValueError(f"unknown document kind {kind}")
-        super().__init__(label or DOCUMENT_TYPES[kind], validators, **kwargs)
+        self.document_type = document_types.get(kind)
+        if self.document_type is None:
+            raise FormUnavailable(f"Cette étape demande un type de document inconnu du portail (« {kind} ») : "
+                                  "signalez-le à l'assistance.")
+        kwargs.setdefault("description", self.document_type.hint)
+        super().__init__(label or self.document_type.label, validators, **kwargs)
         self.kind = kind
+        self.accept = self.document_type.accept
         self.optional = optional
         self.document = None        # the document deposited for this field, if any
         self.upload_error = None    # why the file just posted was refused
@@ -120,6 +130,8 @@ class TaskForm(FlaskForm):
         locales = ("fr_FR", "fr")
 
     form_key: str = ""
+    #: Fields the package adds to this task's form (``forms.EXTENSIONS``), shown after the form's own.
+    extension_fields: tuple[str, ...] = ()
     #: Label of the button that completes the task.
     submit_label = "Etape suivante"
     #: Label of the button that goes back to the previous user task.
@@ -189,7 +201,7 @@ class TaskForm(FlaskForm):
             if upload is None or not getattr(upload, "filename", ""):
                 continue
             try:
-                checked = documents.check_upload(upload.filename, upload.read())
+                checked = documents.check_upload(upload.filename, upload.read(), field.document_type)
             except documents.UploadRejected as exc:
                 field.upload_error = f"{upload.filename} : {exc}"
                 continue

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models.document import DOCUMENT_TYPES
+from app.package import document_types
 from app.services import documents
 
 from .base import YES_NO, DocumentField, Radio, Select, TaskForm, When, choices, register
@@ -19,9 +19,6 @@ DECISIONS = {
     "rejeter": "Rejeter",
     "demander_pieces": "Demander des pièces justificatives",
 }
-
-#: Document types an agent may ask for (generated documents excluded).
-REQUESTABLE_TYPES = {code: label for code, label in DOCUMENT_TYPES.items() if code != "recap_pdf"}
 
 
 class CheckboxList(SelectMultipleField):
@@ -40,8 +37,7 @@ class InstructionDecisionForm(TaskForm):
     reason = TextAreaField("Motif du rejet", validators=[
         When("decision", "rejeter", message="Veuillez indiquer le motif du rejet : il est envoyé au fournisseur."),
         max_length(2000)])
-    requested_types = CheckboxList("Pièces justificatives à fournir",
-                                   choices=choices(*REQUESTABLE_TYPES.items()), validators=[
+    requested_types = CheckboxList("Pièces justificatives à fournir", validators=[
         When("decision", "demander_pieces", message="Choisissez au moins un type de pièce à fournir.")])
     message = TextAreaField("Message au fournisseur", validators=[
         When("decision", "demander_pieces", message="Veuillez écrire le message envoyé au fournisseur."),
@@ -53,6 +49,8 @@ class InstructionDecisionForm(TaskForm):
         offered = [code for code in offered if code in DECISIONS
                    and (code != "valider_partiellement" or request.is_anticipated)]
         self.decision.choices = choices(*((code, DECISIONS[code]) for code in offered))
+        # The types suppliers deposit, as the package defines them now (an analyst may add one).
+        self.requested_types.choices = choices(*((t.code, t.label) for t in document_types.requestable()))
 
     def initial(self, data: dict) -> dict:
         return {}  # a new decision each time: never prefilled with the previous round's
@@ -61,7 +59,7 @@ class InstructionDecisionForm(TaskForm):
         """(action, reason) written to the audit trail when the decision is recorded."""
         action = f"Décision : {DECISIONS.get(self.decision.data, self.decision.data)}"
         if self.decision.data == "demander_pieces":
-            labels = ", ".join(REQUESTABLE_TYPES[c] for c in self.requested_types.data)
+            labels = ", ".join(document_types.label(c) for c in self.requested_types.data)
             return action, f"Pièces demandées : {labels}. Message : {self.message.data.strip()}"
         return action, (self.reason.data or "").strip()
 
@@ -80,8 +78,10 @@ class SupportingDocumentsForm(TaskForm):
 
     def __init__(self, task, request, formdata=None):
         super().__init__(task, request, formdata)
-        requested = task.data.get("requested_types") or []
-        self.document_type.choices = choices(*((c, DOCUMENT_TYPES[c]) for c in requested if c in DOCUMENT_TYPES))
+        known = document_types.current()
+        #: The requested types, with their limits (the page lists them).
+        self.requested = [known[c] for c in task.data.get("requested_types") or [] if c in known]
+        self.document_type.choices = choices(*((t.code, t.label) for t in self.requested))
 
     def initial(self, data: dict) -> dict:
         return {}
@@ -109,13 +109,13 @@ class SupportingDocumentsForm(TaskForm):
         if self.document_type.errors or self.document_file.errors:
             return None
         try:
-            checked = documents.check_upload(upload.filename, upload.read())
+            checked = documents.check_upload(upload.filename, upload.read(), document_types.get(kind))
         except documents.UploadRejected as exc:
             self.document_file.errors = [f"{upload.filename} : {exc}"]
             return None
         documents.store(self.enrolment, kind, checked, field=self.round_marker, uploaded_by=actor,
                         state=documents.FILED)
-        return f"Le fichier « {checked.original_name} » a bien été importé ({DOCUMENT_TYPES[kind]})."
+        return f"Le fichier « {checked.original_name} » a bien été importé ({document_types.label(kind)})."
 
     def validate(self, extra_validators=None):
         if self.action == "next" and not self.imported():

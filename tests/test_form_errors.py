@@ -111,7 +111,7 @@ HOSTILE = {
     "PDF with JavaScript": ("rib.pdf", files.pdf_with_javascript_bytes(),
                             "Le PDF contient du JavaScript : ce type de document n'est pas accepté."),
     "4 Mo + 1 byte": ("rib.pdf", files.pdf_bytes(size=MAX_SIZE + 1),
-                      "Le fichier dépasse la taille maximale de 4 Mo."),
+                      "Le fichier dépasse la taille maximale de 4 Mo acceptée pour « RIB »."),
     "long name": ("r" * 47 + ".pdf", files.pdf_bytes(),
                   "Le nom du fichier ne doit pas excéder 50 caractères (51 actuellement)."),
     "path in name": ("../rib.pdf", files.pdf_bytes(),

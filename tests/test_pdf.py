@@ -1,8 +1,10 @@
 """Recap PDF, offline rendering and downloadable models."""
 import http.server
+import json
 import threading
 from datetime import datetime, timezone
 from io import BytesIO
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -10,10 +12,14 @@ from flask import render_template_string
 from pypdf import PdfReader
 from weasyprint.urls import URLFetchingError, path2url
 
-from app.models.document import DOCUMENT_TYPES
 from app.services import pdf
 from app.services.declarations import DECLARATIONS
 from app.web.models import MODELS
+
+
+#: The document types' labels, as the package's files define them.
+LABELS = {code: t["label"] for code, t in json.loads(
+    (Path(__file__).parent.parent / "bpmn" / "package" / "document_types.json").read_text(encoding="utf-8")).items()}
 
 
 def pdf_text(content: bytes) -> str:
@@ -31,7 +37,7 @@ def make_documents(**kinds):
     data, documents = {}, {}
     for number, (kind, name) in enumerate(kinds.items(), start=101):
         data[f"doc_{kind}"] = number
-        documents[number] = SimpleNamespace(original_name=name, label=DOCUMENT_TYPES[kind])
+        documents[number] = SimpleNamespace(original_name=name, label=LABELS[kind])
     return data, documents
 
 
@@ -64,7 +70,7 @@ def validated_sons_dpi():
         "dep_last_name": "ANCIEN", "doc_hds_attestation": 999,
     }
     documents[999] = SimpleNamespace(original_name="ancienne-attestation.pdf",
-                                     label=DOCUMENT_TYPES["hds_attestation"])
+                                     label=LABELS["hds_attestation"])
     return data, documents
 
 

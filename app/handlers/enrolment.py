@@ -1,8 +1,9 @@
 """Service tasks of the enrolment: number, type, submission, status, recap PDF."""
 from .. import clock
-from ..models import DOCUMENT_TYPES, STATUSES, TYPES
+from ..models import STATUSES, TYPES
 from ..models.request import VALIDATIONS
 from ..engine.registry import Param, handler
+from ..package import document_types
 from ..services import documents, enrolment, pdf
 
 
@@ -65,5 +66,5 @@ def recap_pdf(ctx):
     content = pdf.render_pdf("pdf/recap.html", request=request, data=request.data, documents=filed)
     stamp = clock.local(request.submitted_at or ctx.now).strftime("%Y%m%d%H%M%S")
     name = f"{request.number.removesuffix('M0')}_{stamp}.pdf"
-    document = documents.store_generated(request, "recap_pdf", name, content)
-    return {"document_id": document.id, "label": DOCUMENT_TYPES["recap_pdf"]}
+    document = documents.store_generated(request, document_types.RECAP_PDF, name, content)
+    return {"document_id": document.id, "label": document.label}

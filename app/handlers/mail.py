@@ -3,7 +3,7 @@ whose variables are declared in ``app/package/mails.py``) for the request's acco
 from flask import current_app
 
 from .. import clock
-from ..models import DOCUMENT_TYPES
+from ..package import document_types
 from ..services import accounts, outbox
 from ..engine.registry import Param, handler
 
@@ -28,7 +28,7 @@ def send(ctx, template):
         "ans_number": request.ans_number, "company_name": request.company_name,
         "is_dpi": request.is_sons_dpi,
         "reason": decision.get("reason") or "", "message": decision.get("message") or "",
-        "requested_types": [DOCUMENT_TYPES.get(code, code) for code in decision.get("requested_types") or []],
+        "requested_types": [document_types.label(code) for code in decision.get("requested_types") or []],
         "assistance_url": current_app.config["ASSISTANCE_URL"],
         "portal_url": current_app.config["PORTAL_URL"],
     }

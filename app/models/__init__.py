@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User
-from .document import DOCUMENT_TYPES, Document
+from .document import Document
 from .incident import Incident
 from .mail import OutboxMail
 from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WorkflowInstance
@@ -9,7 +9,7 @@ from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User",
-    "DOCUMENT_TYPES", "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
+    "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
     "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
 ]

@@ -1,4 +1,5 @@
-"""Uploaded (and generated) documents; the bytes live on disk under a generated name."""
+"""Uploaded (and generated) documents; the bytes live on disk under a generated name. Their types
+(``kind``) are process data: ``app/package/document_types.py``."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String
@@ -6,22 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime
-
-#: Document types: code → label shown to users (the guide's wording).
-DOCUMENT_TYPES = {
-    "referencing_certificate": "Certificat de référencement",
-    "hds_certificate": "Certificat d'hébergement de données de santé",
-    "hds_attestation": "Attestation sur l'honneur de non hébergement de données de santé",
-    "kbis": "KBIS",
-    "editor_mandate": "Mandat de l'éditeur pour le distributeur",
-    "representative_id": "CNI, passeport ou titre de séjour du représentant",
-    "depositary_id": "CNI, passeport ou titre de séjour du dépositaire",
-    "service_contract": "Contrat de prestation spécifiant la délégation de signature",
-    "signature_mandate": "Mandat de délégation de signature du représentant légal",
-    "rib": "RIB",
-    "non_vat_proof": "Preuve de régime hors TVA",
-    "recap_pdf": "PDF récapitulatif de la demande d'enrôlement",
-}
 
 DRAFT = "draft"   # uploaded while the form is being filled, not yet part of a submitted step
 FILED = "filed"   # part of the request
@@ -60,7 +45,9 @@ class Document(db.Model):
 
     @property
     def label(self) -> str:
-        return DOCUMENT_TYPES.get(self.kind, self.kind)
+        """Its type's label, from the process package (``kind`` is a code of its document types)."""
+        from ..package import document_types  # the package reads these models
+        return document_types.label(self.kind)
 
     @property
     def scan_label(self) -> str | None:

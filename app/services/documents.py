@@ -4,8 +4,8 @@
 saying exactly why. The checks run in this order, so the message names the first rule broken:
 
 1. the name (length, characters, dots, accepted extension);
-2. the size (empty, more than 4 Mo) — before any content check, so that an oversized file is
-   never parsed;
+2. the size (empty, more than the document type's maximum, 4 Mo by default) — before any content
+   check, so that an oversized file is never parsed;
 3. the type, from the content's magic bytes (puremagic): PNG, JPEG or PDF, signature at offset 0;
 4. one type only (polyglots): no other format recognised by puremagic, no PDF or HTML inside an
    image, no ZIP central directory at the end;
@@ -19,6 +19,10 @@ saying exactly why. The checks run in this order, so the message names the first
    does not answer, the file is accepted « analyse en cours » and nobody can download it until
    the worker has scanned it (``scan_next_pending``: an infected file's bytes are then removed,
    the request's history and its account holder told).
+
+Each document type (process package, ``app/package/document_types.py``) narrows rules 1 and 2: the
+formats it accepts among those checked here (``FORMATS``) and its maximum size (at most
+``SIZE_CEILING``); ``check_upload(name, data, kind)`` applies them and names the type in its message.
 
 ``store`` writes the file under a random name below ``UPLOAD_FOLDER`` before the row is flushed.
 Session events keep the disk in step with the database: a file written in a transaction (or in a
@@ -34,6 +38,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import puremagic
 from flask import current_app
@@ -50,15 +55,17 @@ from . import antivirus, audit, outbox
 log = logging.getLogger(__name__)
 
 MAX_SIZE = 4 * 1024 * 1024
+#: The largest maximum size a document type may set (a PDF is parsed whole).
+SIZE_CEILING = 10 * 1024 * 1024
 MAX_NAME_LENGTH = 50
-HINT = ("Taille maximale : 4 Mo. Formats supportés : jpg, jpeg, png, pdf. Le nom du fichier ne "
-        "doit pas excéder 50 caractères et ne doit pas contenir de caractères spéciaux.")
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 #: Signature each accepted type must start with (offset 0).
 SIGNATURES = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
 #: Extension a name may end with → content type it announces.
 EXTENSIONS = {".pdf": PDF, ".png": PNG, ".jpg": JPEG, ".jpeg": JPEG}
+#: The formats a document type may accept (the ones checked here), in the order hints list them.
+FORMATS = {"jpg": JPEG, "png": PNG, "pdf": PDF}
 #: Extension of the stored file for each content type.
 STORED_EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
 LABELS = {PDF: "document PDF", PNG: "image PNG", JPEG: "image JPEG"}
@@ -69,6 +76,38 @@ POLYGLOT = ("Le fichier contient des données cachées ou de plusieurs types (fi
 PDF_UNREADABLE = "Le PDF est illisible ou endommagé."
 IMAGE_UNREADABLE = "L'image est illisible ou endommagée."
 TOO_MANY_PIXELS = "Les dimensions de l'image sont trop grandes : réduisez sa résolution."
+
+
+class Rules(Protocol):
+    """What a document type says about its files (``document_types.DocumentType``)."""
+
+    label: str
+    formats: tuple[str, ...]   # keys of FORMATS
+    max_size: int              # bytes
+
+
+def _extensions(formats) -> list[str]:
+    return [e for e, content_type in EXTENSIONS.items() if any(FORMATS[f] == content_type for f in formats)]
+
+
+def size_fr(size: int) -> str:
+    """« 4 Mo », « 2,5 Mo »."""
+    megabytes = round(size / (1024 * 1024), 1)
+    return f"{megabytes:g} Mo".replace(".", ",")
+
+
+def hint(rules: Rules | None = None) -> str:
+    """The limits shown under a file input (the type's, or the portal's without a type)."""
+    formats = rules.formats if rules else tuple(FORMATS)
+    listed = ", ".join(e.lstrip(".") for f in FORMATS if f in formats for e in _extensions([f]))
+    return (f"Taille maximale : {size_fr(rules.max_size if rules else MAX_SIZE)}. Formats supportés : {listed}. "
+            f"Le nom du fichier ne doit pas excéder {MAX_NAME_LENGTH} caractères et ne doit pas contenir de "
+            "caractères spéciaux.")
+
+
+def accept(rules: Rules | None = None) -> str:
+    """The file input's ``accept`` attribute."""
+    return ",".join(e for e in (".png", ".jpg", ".jpeg", ".pdf") if rules is None or e in _extensions(rules.formats))
 
 
 class UploadRejected(ValueError):
@@ -88,11 +127,13 @@ class CheckedFile:
 
 # --- checks -------------------------------------------------------------------------------------
 
-def check_upload(filename: str, data: bytes) -> CheckedFile:
-    """Apply every rule to an uploaded file; raise ``UploadRejected`` at the first one broken."""
+def check_upload(filename: str, data: bytes, kind: Rules | None = None) -> CheckedFile:
+    """Apply every rule to an uploaded file, with the formats and maximum size of its document type
+    ``kind`` when given; raise ``UploadRejected`` at the first one broken."""
     name = unicodedata.normalize("NFC", filename or "")  # macOS sends accents decomposed
     extension = _check_name(name)
-    _check_size(data)
+    _check_type_format(extension, kind)
+    _check_size(data, kind)
     content_type = _content_type(data)
     _check_extension_matches(extension, content_type)
     FORMAT_CHECKS[content_type](data)
@@ -161,11 +202,21 @@ def _name_extension(name: str) -> str:
     return "." + extension.lower()
 
 
-def _check_size(data: bytes) -> None:
+def _check_type_format(extension: str, kind: Rules | None) -> None:
+    if kind is not None and extension not in _extensions(kind.formats):
+        accepted = ", ".join(e.lstrip(".") for e in _extensions(kind.formats))
+        raise UploadRejected(f"L'extension {extension} n'est pas acceptée pour « {kind.label} » : "
+                             f"formats acceptés : {accepted}.")
+
+
+def _check_size(data: bytes, kind: Rules | None = None) -> None:
     if not data:
         raise UploadRejected("Le fichier est vide.")
-    if len(data) > MAX_SIZE:
-        raise UploadRejected("Le fichier dépasse la taille maximale de 4 Mo.")
+    if kind is None and len(data) > MAX_SIZE:
+        raise UploadRejected(f"Le fichier dépasse la taille maximale de {size_fr(MAX_SIZE)}.")
+    if kind is not None and len(data) > min(kind.max_size, SIZE_CEILING):
+        raise UploadRejected(f"Le fichier dépasse la taille maximale de {size_fr(kind.max_size)} "
+                             f"acceptée pour « {kind.label} ».")
 
 
 def _content_type(data: bytes) -> str:

@@ -33,6 +33,13 @@ def _no_task(enrolment):
     return redirect(_request_page(enrolment), code=303)
 
 
+@bp.errorhandler(forms.FormUnavailable)
+def _form_unavailable(error):
+    """A form the package and the task data cannot build (e.g. a failing ``documentTypes``)."""
+    return render_template("errors/error.html", code=503, title="Étape momentanément indisponible",
+                           message=str(error)), 503
+
+
 def _request_page(enrolment) -> str:
     """Where the current user follows a request that waits on nobody of their lane."""
     role = access.role()
