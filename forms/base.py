@@ -132,6 +132,9 @@ class TaskForm(FlaskForm):
     local_actions: tuple[str, ...] = ()
     #: The ``_action`` posted with the form.
     action: str = "next"
+    #: The fields added by the process package or the diagram (forms/extra.py), shown after the
+    #: class's own fields on every task page.
+    extra_names: tuple[str, ...] = ()
 
     def __init__(self, task, request, formdata=None):
         self.task = task

@@ -13,8 +13,8 @@ from lxml import etree
 from .. import clock
 from ..engine import Run
 from ..engine.waiting import waiting_elements
-from ..engine.specs import DeployError, Problem, check, parse
-from ..package import deploy, deployed_sources
+from ..engine.specs import Problem
+from ..package import check as package_check, current, deploy, deployed_sources
 from ..extensions import db
 from ..models import ProcessDraft, ProcessVersion, WorkflowInstance
 
@@ -135,11 +135,9 @@ def _with_draft(file_name: str) -> dict[str, str]:
 # --- check, compare, deploy -------------------------------------------------------------------
 
 def check_sources(sources: dict[str, str]) -> list[Problem]:
-    """Everything that would refuse these files at deployment (empty list: deployable)."""
-    try:
-        return check(parse(sources))
-    except DeployError as exc:
-        return exc.problems
+    """Everything that would refuse these files at deployment with the current package data (what
+    ``deploy_draft`` deploys them with): empty list, deployable."""
+    return package_check(sources, current().data)
 
 
 def check_draft(file_name: str) -> list[Problem]:

@@ -36,7 +36,8 @@ def _refused(error):
 @access.require(*STUDIO)
 def index():
     drafts = {name for name in processes.deployed_sources() if processes.draft(name)}
-    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts)
+    editors = [section for section in package.SECTIONS.values() if section.editor]
+    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts, editors=editors)
 
 
 @bp.post("/<process_id>/versions/<int:number>/retour")
@@ -69,7 +70,7 @@ def source(file_name):
 def catalogue():
     """What the properties panel offers: forms, handlers and their parameters, lanes, statuses."""
     return jsonify(
-        forms=sorted(forms.REGISTRY),
+        forms=sorted({*forms.REGISTRY, *package.draft_value("forms")}),
         handlers=[{"name": h.name, "label": h.label,
                    "params": [{"name": p.name, "label": p.label, "required": p.required,
                                "choices": list(p.choices or ())} for p in h.params]}
