@@ -23,7 +23,7 @@ from wtforms.validators import Optional
 from app.models.document import DOCUMENT_TYPES
 from app.services import validation
 
-from .base import REGISTRY, YES_NO, DocumentField, Radio, Select
+from .base import REGISTRY, YES_NO, DocumentField, Radio, Select, choices
 from .validators import Normalised, email, max_length, phone, required, siret
 
 #: The catalogue of field types: code → French label (the studio's list).
@@ -221,7 +221,7 @@ def unbound(definition: FieldDefinition):
     if definition.type == "yes_no":
         return Radio(definition.label, presence, choices=YES_NO, description=definition.help)
     if definition.type == "choice":
-        return Select(definition.label, presence, choices=list(definition.choices), description=definition.help)
+        return Select(definition.label, presence, choices=choices(*definition.choices), description=definition.help)
     cls, validators, render_kw = _RULES[definition.type]
     return cls(definition.label, presence + validators, description=definition.help, render_kw=render_kw or None)
 
@@ -280,7 +280,8 @@ def known_fields(instance) -> tuple[FieldDefinition, ...]:
 def lines(request, data: dict | None) -> list[tuple[str, str]]:
     """(label, value) of the added fields that have a value in ``data`` (documents are listed with
     the request's other documents)."""
-    if request is None or request.instance is None or not data:
+    instance = getattr(request, "instance", None)  # none: a request not started by the engine
+    if instance is None or not data:
         return []
-    return [(d.label, d.display(data[d.name])) for d in known_fields(request.instance)
+    return [(d.label, d.display(data[d.name])) for d in known_fields(instance)
             if d.type != "document" and data.get(d.name) not in (None, "")]

@@ -1,0 +1,55 @@
+"""In a real browser (Debian's Chromium through Playwright): an analyst adds a step's fields in the
+studio's form editor, orders and edits them, checks and deploys the package; a supplier's next
+request is asked for them."""
+from app import package
+from journey import Journey
+from test_studio_browser import sign_in
+
+
+def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, chromium):
+    app, page = portal, chromium
+    sign_in(app, page, "analyst")
+    page.goto("/processus")
+    page.locator("#package-editors").get_by_role("link", name="Formulaires").click()
+    page.fill("#key", "applicant")
+    page.fill("#label", "Compléments du demandeur")
+    page.get_by_role("button", name="Ajouter le formulaire").click()
+    assert page.inner_text("h1") == "Formulaire « applicant »"
+
+    add = page.locator("#add-field")
+    add.locator("#label").fill("Numéro FINESS")
+    add.get_by_label("Nom technique").fill("finess")
+    add.get_by_label("Type de champ").select_option("text")
+    add.locator("label[for=required]").click()  # DSFR draws the box on the label
+    add.get_by_role("button", name="Ajouter le champ").click()
+    add = page.locator("#add-field")
+    add.locator("#label").fill("Taille de la structure")
+    add.get_by_label("Nom technique").fill("size")
+    add.get_by_label("Type de champ").select_option("choice")
+    add.get_by_role("button", name="Ajouter le champ").click()
+    assert "Une liste de choix doit proposer au moins un choix." in page.inner_text("#errors-summary")
+    assert page.locator("#add-field").locator("#label").input_value() == "Taille de la structure"
+    page.locator("#add-field").get_by_label("Choix proposés").fill("pme | PME\neti | ETI")
+    page.locator("#add-field").get_by_role("button", name="Ajouter le champ").click()
+
+    page.locator("#field-size").get_by_role("button", name="Monter").click()
+    assert page.locator("#fields tbody tr td:nth-child(2)").all_inner_texts() == ["size", "finess"]
+    page.locator("#field-finess").get_by_role("link", name="Modifier").click()
+    page.get_by_label("Texte d'aide").fill("Le numéro FINESS de l'établissement.")
+    page.get_by_role("button", name="Enregistrer le champ").click()
+    assert "Champ « Numéro FINESS » enregistré" in page.inner_text(".fr-alert--success")
+
+    page.get_by_role("button", name="Vérifier").click()
+    assert "peut être déployé" in page.inner_text(".fr-alert--success")
+    page.fill("#package-comment", "Numéro FINESS et taille demandés au demandeur")
+    page.get_by_role("button", name="Déployer").click()
+    assert "déployé" in page.inner_text(".fr-alert--success")
+
+    with app.app_context():
+        fields = package.current()["forms"]["applicant"].fields
+        assert [(f.name, f.required, f.help) for f in fields] == [
+            ("size", False, ""), ("finess", True, "Le numéro FINESS de l'établissement.")]
+    journey = Journey(app.test_client())
+    journey.start()
+    step = journey.until("applicant")
+    assert "Numéro FINESS *" in step.content and "Taille de la structure" in step.content
