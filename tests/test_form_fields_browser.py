@@ -1,16 +1,19 @@
 """In a real browser (Debian's Chromium through Playwright): an analyst adds a step's fields in the
 studio's form editor, orders and edits them, checks and deploys the package; a supplier's next
-request is asked for them."""
+request is asked for them. Each page of the editor passes axe-core."""
 from app import package
 from journey import Journey
+from test_accessibility_browser import Axe
 from test_studio_browser import sign_in
 
 
 def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, chromium):
     app, page = portal, chromium
+    axe = Axe(page)
     sign_in(app, page, "analyst")
     page.goto("/processus")
     page.locator("#package-editors").get_by_role("link", name="Formulaires").click()
+    axe.scan()
     page.fill("#key", "applicant")
     page.fill("#label", "Compléments du demandeur")
     page.get_by_role("button", name="Ajouter le formulaire").click()
@@ -28,6 +31,7 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
     add.get_by_label("Type de champ").select_option("choice")
     add.get_by_role("button", name="Ajouter le champ").click()
     assert "Une liste de choix doit proposer au moins un choix." in page.inner_text("#errors-summary")
+    axe.scan()  # the definition's page, with the refused field's errors
     assert page.locator("#add-field").locator("#label").input_value() == "Taille de la structure"
     page.locator("#add-field").get_by_label("Choix proposés").fill("pme | PME\neti | ETI")
     page.locator("#add-field").get_by_role("button", name="Ajouter le champ").click()
@@ -35,6 +39,7 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
     page.locator("#field-size").get_by_role("button", name="Monter").click()
     assert page.locator("#fields tbody tr td:nth-child(2)").all_inner_texts() == ["size", "finess"]
     page.locator("#field-finess").get_by_role("link", name="Modifier").click()
+    axe.scan()
     page.get_by_label("Texte d'aide").fill("Le numéro FINESS de l'établissement.")
     page.get_by_role("button", name="Enregistrer le champ").click()
     assert "Champ « Numéro FINESS » enregistré" in page.inner_text(".fr-alert--success")
@@ -44,6 +49,7 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
     page.fill("#package-comment", "Numéro FINESS et taille demandés au demandeur")
     page.get_by_role("button", name="Déployer").click()
     assert "déployé" in page.inner_text(".fr-alert--success")
+    axe.assert_clean()
 
     with app.app_context():
         fields = package.current()["forms"]["applicant"].fields
