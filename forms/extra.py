@@ -20,6 +20,8 @@ from wtforms import StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional
 
+from app.engine.scripting import RestrictedEnvironment, ScriptRejected, compile_checked
+from app.engine.specs import all_task_specs, load_spec, properties
 from app.models.document import DOCUMENT_TYPES
 from app.services import validation
 
@@ -86,7 +88,6 @@ def items(raw) -> list[tuple[str, object]]:
 
 def field_problems(name: str, raw) -> list[tuple[str, str]]:
     """What is wrong with one field definition: (property, French message) pairs."""
-    from app.engine.scripting import ScriptRejected, compile_checked
     if not isinstance(raw, dict):
         return [("name", "la définition du champ doit être un objet JSON.")]
     problems = []
@@ -237,7 +238,6 @@ def holds(definition: FieldDefinition, data: dict) -> bool:
     name not known yet) does not hold: the field is not asked."""
     if not definition.show_if:
         return True
-    from app.engine.scripting import RestrictedEnvironment
     try:
         return bool(RestrictedEnvironment().evaluate(definition.show_if, dict(data)))
     except Exception:
@@ -246,7 +246,7 @@ def holds(definition: FieldDefinition, data: dict) -> bool:
 
 def extend(task, request) -> dict:
     """``forms.EXTENSIONS``: the added fields that apply to this task, as unbound WTForms fields."""
-    from app import package
+    from app import package  # app.package imports this module (its forms section)
     return {d.name: unbound(d) for d in task_fields(task.form_key, task.properties, package.of(request.instance))
             if holds(d, task.data)}
 
@@ -259,8 +259,7 @@ _known: dict[tuple, tuple[FieldDefinition, ...]] = {}
 def known_fields(instance) -> tuple[FieldDefinition, ...]:
     """Every added field of the user tasks of a request's diagrams, with the labels of its own
     version (diagrams and package), computed once per version."""
-    from app import package
-    from app.engine.specs import all_task_specs, load_spec, properties
+    from app import package  # app.package imports this module (its forms section)
     pkg = package.of(instance)
     version = instance.process_version
     # Package objects are cached for good (app/package), so their identity names one version.
