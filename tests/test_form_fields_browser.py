@@ -59,3 +59,31 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
     journey.start()
     step = journey.until("applicant")
     assert "Numéro FINESS *" in step.content and "Taille de la structure" in step.content
+
+
+def test_an_analyst_declares_fields_on_a_task_in_the_diagram_studio(portal, chromium):
+    app, page = portal, chromium
+    sign_in(app, page, "analyst")
+    page.goto("/processus")
+    page.locator("#process-initial_enrolment").get_by_role("link", name="Modifier le diagramme").click()
+    page.wait_for_selector("#studio[data-ready='true']")
+    page.click("g.djs-element[data-element-id='vat_regime']")
+    declared = page.locator("#studio-panel [data-property='fields']")
+    declared.fill('[{"name": "vat_number", "label": "Numéro de TVA intracommunautaire", "type": "texte"}]')
+    declared.press("Tab")
+    page.click("#studio-check")
+    page.wait_for_selector("#studio-alert:has-text('type inconnu « texte »')")
+    declared.fill('[{"name": "vat_number", "label": "Numéro de TVA intracommunautaire", "type": "text", "required": true}]')
+    declared.press("Tab")
+    page.click("#studio-check")
+    page.wait_for_selector("#studio-alert:has-text('Diagramme valide')")
+    page.fill("#studio-comment", "Numéro de TVA demandé")
+    page.click("#studio-deploy")
+    page.wait_for_selector("#studio-alert:has-text('Les nouvelles demandes suivent cette version')")
+
+    journey = Journey(app.test_client())
+    journey.start()
+    step = journey.until("vat_regime")
+    assert "Numéro de TVA intracommunautaire *" in step.content
+    refused = journey.fill().submit("Etape suivante")
+    assert refused.errors() == {"vat_number": ["Ce champ est obligatoire."]}
