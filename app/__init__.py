@@ -54,8 +54,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_web(app)
     register_commands(app)
 
-    import forms
-    from .engine import setup, specs
+    from .engine import setup
     setup.install()  # the engine's process-wide effects (its clock)
-    specs.KNOWN_FORMS = set(forms.REGISTRY)  # the diagrams' user tasks must name one of them
     return app

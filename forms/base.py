@@ -130,8 +130,6 @@ class TaskForm(FlaskForm):
         locales = ("fr_FR", "fr")
 
     form_key: str = ""
-    #: Fields the package adds to this task's form (``forms.EXTENSIONS``), shown after the form's own.
-    extension_fields: tuple[str, ...] = ()
     #: Label of the button that completes the task.
     submit_label = "Etape suivante"
     #: Label of the button that goes back to the previous user task.
@@ -144,6 +142,9 @@ class TaskForm(FlaskForm):
     local_actions: tuple[str, ...] = ()
     #: The ``_action`` posted with the form.
     action: str = "next"
+    #: The fields added by the process package or the diagram (forms/extra.py), shown after the
+    #: class's own fields on every task page.
+    extra_names: tuple[str, ...] = ()
 
     def __init__(self, task, request, formdata=None):
         self.task = task

@@ -34,11 +34,6 @@ from .setup import SERIALIZER
 
 REGISTRY = SERIALIZER.registry
 
-#: The form keys a user task may name (set by the app from the forms package, which the engine
-#: does not import); None: not checked.
-KNOWN_FORMS: set[str] | None = None
-
-
 class DeployError(Exception):
     """The diagrams were refused; ``problems`` lists each reason in French."""
 
@@ -232,10 +227,8 @@ def check(processes: dict[str, tuple]) -> list[Problem]:
             if isinstance(task_spec, UserTask) and task_spec.lane not in LANES:
                 problem(f"la tâche utilisateur doit être dans un couloir connu ({', '.join(LANES)}).")
             form_key = properties(task_spec).get("formKey") if isinstance(task_spec, UserTask) else None
-            if isinstance(task_spec, UserTask) and not form_key:
+            if isinstance(task_spec, UserTask) and not form_key:  # which forms exist: app/package/forms.py
                 problem("la tâche utilisateur doit nommer son formulaire (propriété formKey).")
-            elif form_key and KNOWN_FORMS is not None and form_key not in KNOWN_FORMS:
-                problem(f"formulaire inconnu « {form_key} ».")
             if isinstance(task_spec, ExclusiveChoice) and not _decides_always(task_spec):
                 problem("la passerelle n'a ni flux par défaut ni conditions couvrant tous les cas : "
                         "une demande pourrait y rester bloquée. Ajoutez un flux par défaut.")

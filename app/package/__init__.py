@@ -380,3 +380,4 @@ def deploy_drafts(author: str, comment: str) -> tuple[ProcessPackage | None, lis
 # Importing the sections registers them (order: the studio's).
 from . import mails  # noqa: E402,F401
 from . import document_types  # noqa: E402,F401
+from . import forms  # noqa: E402,F401

@@ -668,6 +668,13 @@ def file_drafts(request, data: dict) -> int:
     return filed
 
 
+def file_named(request, ids: set[int]) -> None:
+    """File the request's draft documents whose ids are given (the others stay as they are)."""
+    for document in request.documents:
+        if document.state == DRAFT and document.id in ids:
+            document.state = FILED
+
+
 def delete(document: Document) -> None:
     """Delete the row; its file is removed once the transaction has committed."""
     db.session.delete(document)

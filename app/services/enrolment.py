@@ -106,6 +106,16 @@ def file_submission(request: EnrolmentRequest, data: dict) -> None:
     request.holder_email = account_holder(data)[0]
 
 
+def keep_added_values(request: EnrolmentRequest, values: dict) -> None:
+    """The values of the fields the process package adds to a step completed after submission
+    (an agent's task, a later deposit) join the request's data, the snapshot taken at submission that
+    the recap and the review show; their documents are filed with the request's."""
+    if request.submitted_at is None or not values:
+        return
+    request.data = {**(request.data or {}), **values}
+    documents.file_named(request, {v for k, v in values.items() if k.startswith("doc_") and v})
+
+
 def discard(request: EnrolmentRequest) -> None:
     """Delete a request with its workflow instance and documents (their files go after commit)."""
     list(request.documents)  # load them: the ORM then deletes each one, and its file after commit

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import clock
 from ..engine import EngineFailure, Run, TaskNotReady
 from ..extensions import db
-from . import audit, incidents
+from . import audit, enrolment, incidents
 
 STALE = ("Cette étape a déjà été enregistrée, par exemple depuis un autre onglet ou par un double clic. "
          "La page affiche maintenant l'étape où en est votre demande.")
@@ -55,10 +55,12 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
 
     def complete():
         nonlocal failure
+        data = form.task_data()
         try:
-            run.complete(task.id, lane, form.task_data())
+            run.complete(task.id, lane, data)
         except EngineFailure as failed:  # keep the completed task and what ran up to the failure
             failure = failed
+        enrolment.keep_added_values(request, {name: data.get(name) for name in form.extra_names})
         audited = form.audit()
         if audited:
             audit.record(audited[0], request, reason=audited[1])

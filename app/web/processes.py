@@ -76,7 +76,7 @@ def catalogue():
     """What the properties panel offers: forms, handlers and their parameters, lanes, statuses, the
     decisions a review task may offer."""
     return jsonify(
-        forms=sorted(forms.REGISTRY),
+        forms=sorted({*forms.REGISTRY, *package.draft_value("forms")}),
         handlers=[{"name": h.name, "label": h.label,
                    "params": [{"name": p.name, "label": p.label, "required": p.required,
                                "choices": list(p.choices or ())} for p in h.params]}

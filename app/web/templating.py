@@ -16,5 +16,12 @@ def documents_by_id(request) -> dict:
 
 
 @bp.app_template_global()
+def extra_lines(request, data) -> list[tuple[str, str]]:
+    """The recap lines of the fields the process package or the diagrams add (forms/extra.py)."""
+    from forms import extra
+    return extra.lines(request, data)
+
+
+@bp.app_template_global()
 def document_url(document) -> str:
     return url_for("files.download", public_id=document.request.public_id, document_id=document.id)

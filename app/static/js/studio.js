@@ -230,6 +230,9 @@
                               { name: "stepNumber", hint: "Facultatif : l'indicateur d'étapes du fournisseur." }));
       panel.appendChild(field("Titre d'étape", property(bo, "stepTitle"), function (value) { setProperty(element, "stepTitle", value); },
                               { name: "stepTitle" }));
+      panel.appendChild(field("Champs ajoutés (JSON)", property(bo, "fields"), function (value) { setOptionalProperty(element, "fields", value); },
+                              { name: "fields", multiline: true,
+                                hint: "Facultatif : des champs ajoutés à l'étape, par exemple [{\"name\": \"finess\", \"label\": \"Numéro FINESS\", \"type\": \"text\", \"required\": true}]. Les formulaires du paquet se modifient dans « Formulaires »." }));
       var lane = registry.filter(function (e) {
         return e.type === "bpmn:Lane" && (e.businessObject.flowNodeRef || []).indexOf(bo) >= 0;
       })[0];
