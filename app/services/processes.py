@@ -135,11 +135,10 @@ def _with_draft(file_name: str) -> dict[str, str]:
 # --- check, compare, deploy -------------------------------------------------------------------
 
 def check_sources(sources: dict[str, str]) -> list[Problem]:
-    """Everything that would refuse these files at deployment (empty list: deployable)."""
-    try:
-        return check(parse(sources))
-    except DeployError as exc:
-        return exc.problems
+    """Everything that would refuse these files at deployment (empty list: deployable), with the
+    package data as the drafts have it (e.g. the lane a roles draft adds)."""
+    from .. import package
+    return package.check(sources, package.draft_data())
 
 
 def check_draft(file_name: str) -> list[Problem]:

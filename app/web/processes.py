@@ -7,18 +7,15 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 
 import forms
 
-from .. import access, package
+from .. import access, package, roles
 from ..engine import DeployError
 from ..engine.registry import HANDLERS
 from ..extensions import db
+from ..package.roles import SYSTEM_LANE
 from ..models import STATUSES
-from ..roles import ADMIN, ANALYST, LANES
 from ..services import processes
 
 bp = Blueprint("processes", __name__, url_prefix="/processus")
-
-STUDIO = (ANALYST, ADMIN)
-
 
 #: The editor's actions, answered in JSON.
 ACTIONS = ("processes.save", "processes.verify", "processes.compare", "processes.deploy")
@@ -33,14 +30,15 @@ def _refused(error):
 
 
 @bp.get("")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def index():
     drafts = {name for name in processes.deployed_sources() if processes.draft(name)}
-    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts)
+    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts,
+                           sections=[s for s in package.SECTIONS.values() if s.editor])
 
 
 @bp.post("/<process_id>/versions/<int:number>/retour")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def rollback(process_id, number):
     created = processes.rollback(process_id, number, access.current_actor(), request.form.get("comment", "").strip())
     db.session.commit()
@@ -50,7 +48,7 @@ def rollback(process_id, number):
 
 
 @bp.get("/fichiers/<file_name>")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def studio(file_name):
     xml, found = processes.source(file_name)
     return render_template("processes/studio.html", file_name=file_name, draft=found,
@@ -58,14 +56,14 @@ def studio(file_name):
 
 
 @bp.get("/fichiers/<file_name>/xml")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def source(file_name):
     xml, found = processes.source(file_name)
     return jsonify(xml=xml, draft=found is not None)
 
 
 @bp.get("/catalogue")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def catalogue():
     """What the properties panel offers: forms, handlers and their parameters, lanes, statuses."""
     return jsonify(
@@ -74,7 +72,7 @@ def catalogue():
                    "params": [{"name": p.name, "label": p.label, "required": p.required,
                                "choices": list(p.choices or ())} for p in h.params]}
                   for h in sorted(HANDLERS.values(), key=lambda h: h.name)],
-        lanes=list(LANES), statuses=list(STATUSES))
+        lanes=[*roles.current().lanes, SYSTEM_LANE], statuses=list(STATUSES))
 
 
 def _posted_draft(file_name):
@@ -86,14 +84,14 @@ def _posted_draft(file_name):
 
 
 @bp.post("/fichiers/<file_name>/brouillon")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def save(file_name):
     _posted_draft(file_name)
     return jsonify(saved=True)
 
 
 @bp.post("/fichiers/<file_name>/verifier")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def verify(file_name):
     _posted_draft(file_name)
     problems = processes.check_draft(file_name)
@@ -101,7 +99,7 @@ def verify(file_name):
 
 
 @bp.post("/fichiers/<file_name>/comparer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def compare(file_name):
     _posted_draft(file_name)
     changes = processes.compare_draft(file_name)
@@ -109,7 +107,7 @@ def compare(file_name):
 
 
 @bp.post("/fichiers/<file_name>/deployer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def deploy(file_name):
     _posted_draft(file_name)
     problems = processes.check_draft(file_name)
@@ -130,7 +128,7 @@ def _back() -> str:
 
 
 @bp.post("/paquet/verifier")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_check():
     """« Vérifier » every draft (diagrams and data) together, saving nothing."""
     problems = package.check_drafts()
@@ -142,7 +140,7 @@ def package_check():
 
 
 @bp.post("/paquet/deployer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_deploy():
     """« Déployer » every draft (diagrams and data) as one new package version."""
     comment = request.form.get("comment", "").strip()
@@ -161,7 +159,7 @@ def package_deploy():
 
 
 @bp.post("/fichiers/<file_name>/abandonner")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def discard(file_name):
     processes.discard_draft(file_name)
     db.session.commit()
