@@ -45,8 +45,7 @@ def claim(request: EnrolmentRequest, agent: User) -> None:
     holder = _holder(request)
     if holder is not None and holder.id == agent.id:
         raise ClaimError("Vous avez déjà pris en charge cette demande.")
-    if holder is not None and _task_of(run, agent) is not None and not _may_act(run, holder) \
-            and _set_holder(request, holder, agent):
+    if holder is not None and may_take_over(run, holder, agent) and _set_holder(request, holder, agent):
         audit.record("Prise en charge", request, actor=agent,
                      reason=f"reprise à {_name(holder)}, qui ne peut pas faire l'étape en attente")
         return
@@ -113,6 +112,12 @@ def _refusal(run: Run, user: User) -> str | None:
 
 def _may_act(run: Run, user: User) -> bool:
     return _task_of(run, user) is not None and _refusal(run, user) is None
+
+
+def may_take_over(run: Run, holder: User | None, user: User) -> bool:
+    """Whether ``user`` may take the request from ``holder``: its waiting task is one ``user`` may
+    do and ``holder`` may not (it was escalated to another lane, or is separated from them)."""
+    return holder is not None and holder.id != user.id and _may_act(run, user) and not _may_act(run, holder)
 
 
 def _name(user: User | None) -> str:

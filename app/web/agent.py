@@ -75,7 +75,8 @@ def review(public_id):
     return render_template("agent/review.html", enrolment=enrolment, history=audit.for_request(enrolment),
                            agents=claims.assignable_agents() if access.can("reassign") else [],
                            awaiting_decision=task is not None,
-                           may_decide=task is not None and not access.may_complete(enrolment, run, task))
+                           may_decide=task is not None and not access.may_complete(enrolment, run, task),
+                           may_take_over=claims.may_take_over(run, enrolment.claimed_by, current_user))
 
 
 @bp.app_template_global()
