@@ -265,3 +265,23 @@ def test_the_check_refuses_a_table_that_locks_admins_or_analysts_out(portal):
     assert "doit garder le droit" in flashed(page)
     with portal.app_context():
         assert package.current_row().version == 1
+
+
+def test_the_migration_gives_accounts_their_role_and_running_requests_their_lanes(portal, mailbox):
+    from flask_migrate import downgrade, upgrade
+    from app.models import UserRole, WaitingLane
+    public_id, _ = file_request(portal)
+    login, _ = make_user(portal, "analyst")
+    with portal.app_context():
+        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
+        instance_id = request.instance_id
+        assert [w.lane for w in request.instance.waiting] == ["Gestionnaire ASP"]
+        db.session.remove()
+        downgrade(revision="f1a2b3c4d5e6")
+        upgrade()
+        user = db.session.scalar(db.select(User).where(User.login == login))
+        assert user.roles == ("analyst",) and [h.role for h in user.held_roles] == ["analyst"]
+        assert db.session.scalar(db.select(db.func.count()).select_from(UserRole)) == \
+            db.session.scalar(db.select(db.func.count()).select_from(User))
+        assert db.session.scalars(db.select(WaitingLane.lane).where(WaitingLane.instance_id == instance_id)).all() \
+            == ["Gestionnaire ASP"]
