@@ -239,10 +239,16 @@ def test_a_holder_who_may_not_confirm_is_taken_over_by_another_agent(portal, mai
     analyst = Analyst(portal)
     deploy_confirmation(portal, analyst)
     public_id, _ = file_request(portal)
-    first, second = Agent(portal), Agent(portal)
+    first, second = Agent(portal, first_name="Paul", last_name="Durand"), Agent(portal)
     first.decide(public_id, "rejeter", reason="Pièces illisibles.")
     page = second.claim(public_id)
     assert "Vous avez pris en charge la demande" in flashed(page)
+    assert stored(portal, public_id).claimed_by_id == user_id(portal, second.login)
+    # Nor may an admin give it back to the first agent.
+    admin = Agent(portal, role="admin")
+    page = admin.review(public_id).form("reassign").fill(agent=user_id(portal, first.login)).submit("Réattribuer")
+    assert ("Paul Durand a effectué l'étape « Instruire la demande » de cette demande : l'étape « Confirmer le "
+            "rejet » doit être faite par une autre personne.") in flashed(page)
     assert stored(portal, public_id).claimed_by_id == user_id(portal, second.login)
     assert first.browser.client.get(f"/demandes/{public_id}/etape").status_code == 403
 

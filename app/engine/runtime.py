@@ -167,16 +167,17 @@ class Run:
         """The lanes in which a user task is ready (saved as the queues' projection)."""
         return {task.task_spec.lane for task in self._ready_spiff_tasks(None) if task.task_spec.lane}
 
-    def separation_refusal(self, task: UserTask, actor_id: int | None) -> str | None:
+    def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:
         """Why ``actor_id`` may not complete ``task`` (they did the task it must be separated
-        from), in French; None when they may."""
+        from), in French, addressed to them (or naming them: ``name``); None when they may."""
         other = (task.properties.get(NOT_SAME_ACTOR) or "").strip()
         if not other or actor_id is None or (task.data.get(ACTORS) or {}).get(other) != actor_id:
             return None
         spiff = self.workflow.get_task_from_id(UUID(task.id))
         done = next((s for s in spiff.workflow.spec.task_specs.values() if getattr(s, "bpmn_id", None) == other), None)
         label = (done.bpmn_name or other) if done is not None else other
-        return (f"Vous avez effectué l'étape « {label} » de cette demande : l'étape « {task.label} » "
+        who = f"{name} a" if name else "Vous avez"
+        return (f"{who} effectué l'étape « {label} » de cette demande : l'étape « {task.label} » "
                 "doit être faite par une autre personne.")
 
     def _describe(self, task) -> UserTask:

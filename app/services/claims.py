@@ -73,9 +73,9 @@ def reassign(request: EnrolmentRequest, agent: User | None, by_admin: User) -> N
         raise ClaimError("Seul un administrateur peut réattribuer une demande.")
     if agent is None or not _allowed(agent, "instruct") or not agent.active:
         raise ClaimError("Choisissez un gestionnaire actif à qui réattribuer la demande.")
-    refusal = _refusal(Run.load(request.instance, request), agent)
+    refusal = _refusal(Run.load(request.instance, request), agent, named=True)
     if refusal:
-        raise ClaimError(refusal.replace("Vous avez", f"{_name(agent)} a"))
+        raise ClaimError(refusal)
     holder = _holder(request)
     if holder is not None and holder.id == agent.id:
         raise ClaimError(f"Cette demande est déjà prise en charge par {_name(agent)}.")
@@ -103,11 +103,12 @@ def _task_of(run: Run, user: User):
     return run.ready_task_in(roles.current().lanes_of(user.roles))
 
 
-def _refusal(run: Run, user: User) -> str | None:
+def _refusal(run: Run, user: User, named: bool = False) -> str | None:
     """Why ``user`` may not do the task the request waits on in their lanes (separation of
-    duties), in French; None when they may, or when nothing waits on them."""
+    duties), in French, addressed to them (or, ``named``, naming them); None when they may, or
+    when nothing waits on them."""
     task = _task_of(run, user)
-    return run.separation_refusal(task, user.id) if task is not None else None
+    return run.separation_refusal(task, user.id, _name(user) if named else None) if task is not None else None
 
 
 def _may_act(run: Run, user: User) -> bool:
