@@ -136,8 +136,8 @@ class RolesSection(Section):
         for capability, code in LOCKOUT_GUARDS:
             if code not in roles.table[capability]:
                 problems.append(self.problem(code, f"le rôle « {roles.label(code)} » doit garder le droit "
-                                                   f"« {CAPABILITIES[capability]} » : sans lui, plus personne "
-                                                   "ne pourrait le rendre."))
+                                                   f"« {CAPABILITIES[capability]} » : le lui retirer fermerait "
+                                                   "cette gestion à ceux qui en ont la charge."))
         problems += self._check_diagrams(roles, processes)
         from ..services.accounts import roles_in_use  # the accounts' roles outlive any package
         for code in sorted(set(roles_in_use()) - set(value)):
