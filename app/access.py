@@ -4,9 +4,14 @@
   session), until they quit or the session ends; or the one request whose personal deposit link
   (app/services/accounts.py) was opened in this browser, while that link is neither spent nor
   expired, and they may complete its deposit only;
-- supplier: the submitted requests of the SIRETs their account was opened for;
-- agent, analyst, admin: every submitted request (agents instruct, analysts follow the diagrams,
-  admins reassign). Drafts belong to whoever is filling them in and are shown to nobody else.
+- supplier (capability « supplier_space »): the submitted requests of the SIRETs their account was
+  opened for;
+- staff (capability « see_requests »: agents instruct, analysts follow the diagrams, admins
+  reassign): every submitted request. Drafts belong to whoever is filling them in and are shown to
+  nobody else.
+
+Who may do what is the package's permissions table (capability → roles, app/package/roles.py), read
+through ``can`` and ``require_capability``; an account may hold several roles.
 
 A request is answered with 404, never 403, so that nobody learns that someone else's exists.
 """
@@ -19,7 +24,8 @@ from sqlalchemy.orm import joinedload
 from .extensions import db, login_manager
 from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
 from .models.request import AWAITING_DOCUMENTS
-from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
+from . import roles as role_data
+from .roles import ADMIN, AGENT, ANALYST, SUPPLIER
 from .services.accounts import deposit_link_open
 
 _DRAFTS = "enrolment_drafts"
@@ -68,14 +74,25 @@ def opened_by_deposit_link(request: EnrolmentRequest) -> bool:
 
 
 def role() -> str | None:
-    """The current user's role, None when anonymous."""
+    """The current user's main role, None when anonymous."""
     return current_user.role if current_user.is_authenticated else None
 
 
-def current_lane() -> str | None:
-    """The lane whose user tasks the current user completes (anonymous people fill the supplier's;
-    None for a role that completes no task, e.g. an analyst)."""
-    return LANE_OF_ROLE.get(role() or SUPPLIER)
+def roles() -> tuple[str, ...]:
+    """Every role the current user holds (anonymous people fill in as suppliers)."""
+    return current_user.roles if current_user.is_authenticated else (SUPPLIER,)
+
+
+def can(capability: str, user=None) -> bool:
+    """Whether the current user (or ``user``) may ``capability``, by the permissions table."""
+    user = user if user is not None else current_user
+    return user.is_authenticated and role_data.current().allows(user.roles, capability)
+
+
+def current_lanes() -> tuple[str, ...]:
+    """The lanes whose user tasks the current user completes (anonymous people fill the supplier's;
+    none for a role that completes no task, e.g. an analyst)."""
+    return role_data.current().lanes_of(roles())
 
 
 def current_actor() -> str:
@@ -85,15 +102,20 @@ def current_actor() -> str:
     return f"{current_user.display_name} ({current_user.login})"
 
 
-def require(*roles: str):
-    """View decorator: the user must be logged in with one of ``roles`` (login page otherwise,
-    404 for a logged-in user of another role: the page does not exist for them)."""
+def current_user_id() -> int | None:
+    """The account acting (recorded on the user tasks it completes), None when anonymous."""
+    return current_user.id if current_user.is_authenticated else None
+
+
+def require_capability(capability: str):
+    """View decorator: the user must be logged in and hold a role with ``capability`` (login page
+    otherwise, 404 for a logged-in user without it: the page does not exist for them)."""
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role not in roles:
+            if not can(capability):
                 abort(404)
             return view(*args, **kwargs)
         return wrapper
@@ -107,12 +129,9 @@ def may_see(request: EnrolmentRequest) -> bool:
         return True
     if request.is_draft:
         return False
-    user_role = role()
-    if user_role in STAFF:
+    if can("see_requests"):
         return True
-    if user_role == SUPPLIER:
-        return request.siret in current_user.siret_list
-    return False
+    return can("supplier_space") and request.siret in current_user.siret_list
 
 
 def load_request(public_id: str) -> EnrolmentRequest:
@@ -129,21 +148,21 @@ def load_request(public_id: str) -> EnrolmentRequest:
 def visible_requests():
     """A select of the submitted requests the current user may list (none for anonymous)."""
     query = db.select(EnrolmentRequest).where(EnrolmentRequest.number.is_not(None))
-    user_role = role()
-    if user_role in STAFF:
+    if can("see_requests"):
         return query
-    if user_role == SUPPLIER:
+    if can("supplier_space"):
         return query.where(EnrolmentRequest.siret.in_(current_user.siret_list))
     return query.where(db.false())
 
 
-def may_complete(request: EnrolmentRequest, lane: str) -> str | None:
-    """None when the current user may complete the request's ready task of ``lane`` (the request
-    is already known to be visible to them); otherwise why not, in French."""
-    if lane == LANE_OF_ROLE[AGENT]:
-        return None if holds(request) else (
-            "Prenez d'abord la demande en charge : seul l'agent qui la détient peut l'instruire.")
-    if request.is_draft or role() == SUPPLIER:
+def may_complete(request: EnrolmentRequest, run, task) -> str | None:
+    """None when the current user may complete the request's ready ``task`` (of one of their
+    lanes; the request is already known to be visible to them); otherwise why not, in French."""
+    if task.lane in role_data.current().staff_lanes:
+        if not holds(request):
+            return "Prenez d'abord la demande en charge : seul l'agent qui la détient peut l'instruire."
+        return run.separation_refusal(task, current_user.id)
+    if request.is_draft or can("supplier_space"):
         return None
     if request.status == AWAITING_DOCUMENTS and opened_by_deposit_link(request):
         return None
@@ -151,11 +170,11 @@ def may_complete(request: EnrolmentRequest, lane: str) -> str | None:
 
 
 def holds(request: EnrolmentRequest) -> bool:
-    """Whether the current user may complete the request's agent tasks: an agent must hold
-    (« prendre en charge ») the request first, so that two agents never decide it twice."""
-    return role() in (AGENT, ADMIN) and request.claimed_by_id == current_user.id
+    """Whether the current user may complete the request's staff tasks: they must hold (« prendre
+    en charge ») the request first, so that two agents never decide it twice."""
+    return can("instruct") and request.claimed_by_id == current_user.id
 
 
-__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "current_actor", "current_lane", "filled_in_this_browser",
-           "forget_deposit", "forget_draft", "holds", "load_request", "may_complete", "may_see", "open_deposit",
-           "opened_by_deposit_link", "remember_draft", "require", "role", "visible_requests"]
+__all__ = ["ADMIN", "AGENT", "ANALYST", "SUPPLIER", "can", "current_actor", "current_lanes", "filled_in_this_browser",
+           "current_user_id", "forget_deposit", "forget_draft", "holds", "load_request", "may_complete", "may_see", "open_deposit",
+           "opened_by_deposit_link", "remember_draft", "require_capability", "role", "roles", "visible_requests"]

@@ -12,13 +12,13 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from . import roles
 from .config import ROOT, check_mail_transport
 from .engine import DeployError
 from .package import (Folders, check as check_package, current, current_row, deploy_files, deploy_package,
                       deployed_sources, folders, load, read_files, write_files)
 from .extensions import db
 from .models import ProcessVersion, Referencing
-from .roles import ROLES
 from .services import enrolment, package_archive, referencing
 from .services.processes import StudioError
 from .worker import deliver_mails, loop, work_once
@@ -200,9 +200,10 @@ def _demo_hints() -> str:
     lines.append("SIRET de démonstration :")
     lines += [f"  {c['siret']}  {c['name']}" for c in companies]
     from . import demo
+    known = roles.current()
     lines.append(f"Comptes de démonstration (mot de passe : {demo.PASSWORD}) — se connecter sur /connexion :")
-    lines += [f"  {login:<18} {ROLES[role]}" for login, role, *_ in demo.ACCOUNTS]
-    lines.append(f"  {demo.WAVE_1[0]:<18} {ROLES[demo.WAVE_1[1]]}, connu de la vague 1 (SIRET {demo.WAVE_1_SIRET}, "
+    lines += [f"  {login:<18} {known.label(role)}" for login, role, *_ in demo.ACCOUNTS]
+    lines.append(f"  {demo.WAVE_1[0]:<18} {known.label(demo.WAVE_1[1])}, connu de la vague 1 (SIRET {demo.WAVE_1_SIRET}, "
                  "dépositaire, sans demande de la vague 2)")
     return "\n".join(lines)
 

@@ -1,24 +1,19 @@
-"""Who acts in the diagrams: BPMN lane names (as analysts draw them) and the role each stands for."""
+"""Who acts in the diagrams. The roles, their lanes and what each may do are package data (the
+« roles » section, app/package/roles.py: analysts add a role and its lane, e.g. a supervisor); only
+the codes of the roles the code itself names live here."""
 
 SUPPLIER = "supplier"
 AGENT = "agent"
 ANALYST = "analyst"
 ADMIN = "admin"
-SYSTEM = "system"
 
-#: Roles an account may have, with their French label.
-ROLES = {SUPPLIER: "Fournisseur", AGENT: "Gestionnaire ASP", ANALYST: "Analyste processus",
-         ADMIN: "Administrateur"}
 
-#: The agency's staff: they see every submitted request.
-STAFF = (AGENT, ANALYST, ADMIN)
+def current():
+    """The roles of the current package (names outlive a request: never a request's own version)."""
+    from . import package
+    return package.current()["roles"]
 
-#: Lane name in the diagrams → role whose users complete the user tasks of that lane.
-LANES = {
-    "Fournisseur": SUPPLIER,
-    "Gestionnaire ASP": AGENT,
-    "Système": SYSTEM,
-}
 
-#: The lane each role works in (inverse of LANES; an admin may stand in for an agent).
-LANE_OF_ROLE = {role: lane for lane, role in LANES.items()} | {ADMIN: "Gestionnaire ASP"}
+def lane_of(code: str) -> str | None:
+    """The (first) lane whose tasks holders of role ``code`` complete."""
+    return next(iter(current().lanes_of([code])), None)

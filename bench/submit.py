@@ -123,9 +123,9 @@ def engine_once(app, public_id: str) -> dict[str, int]:
     from app.engine import Run
     from app.extensions import db
     from app.models import EnrolmentRequest
-    from app.roles import LANE_OF_ROLE, SUPPLIER
-    lane = LANE_OF_ROLE[SUPPLIER]
+    from app.roles import SUPPLIER, lane_of
     with app.app_context():
+        lane = lane_of(SUPPLIER)
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
         instance = request.instance  # rows fetched before the clock starts
         t0 = time.perf_counter_ns()

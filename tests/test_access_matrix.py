@@ -1,6 +1,8 @@
 """Who may reach what: every route that names a request (pages, task, deposit, documents, agent
 actions) for anonymous people, the filer's own browser, supplier A (the request's SIRET), supplier B,
 an agent and an admin; and CSRF on every POST route of the app."""
+import json
+
 import pytest
 
 from app.extensions import db
@@ -39,34 +41,82 @@ LOGIN = "login"  # a redirect to /connexion
 #: path → expected answer for: anonyme, déposant (the filer's anonymous browser), fournisseur A,
 #: fournisseur B, agent, admin.
 MATRIX = {
-    "/espace":                         (LOGIN, LOGIN, 200, 200, 404, 404),
-    "/espace/demandes":                (LOGIN, LOGIN, 200, 200, 404, 404),
     "/espace/demandes/{id}":           (LOGIN, LOGIN, 200, 404, 404, 404),
-    "/gestion/demandes":               (LOGIN, LOGIN, 404, 404, 200, 200),
-    "/gestion/demandes/{id}":          (LOGIN, LOGIN, 404, 404, 200, 200),
     "/demandes/{id}/etape":            (404, 403, 200, 404, 303, 303),
     "/demandes/{id}/confirmation":     (404, 200, 200, 404, 200, 200),
     "/demandes/{id}/quitter":          (404, 302, 302, 404, 302, 302),
     "/demandes/{id}/documents/{doc}":  (404, 200, 200, 404, 200, 200),
     "/demandes/{id}/documents/999999": (404, 404, 404, 404, 404, 404),
     "/dev/courriels":                  (404, 404, 404, 404, 404, 404),  # real SMTP: no capture page
-    "/gestion/courriels":              (LOGIN, LOGIN, 404, 404, 404, 200),  # admins only
+}
+#: path → the capability of the permissions table that opens it: the login page for anonymous
+#: people, 200 for a role that has it, 404 for the others (the page does not exist for them).
+GATED = {
+    "/espace": "supplier_space",
+    "/espace/demandes": "supplier_space",
+    "/gestion/demandes": "see_requests",
+    "/gestion/demandes/{id}": "see_requests",
+    "/gestion/courriels": "mails",
+    "/gestion/incidents": "incidents",
+    "/gestion/comptes": "accounts",
+    "/processus": "studio",
+    "/processus/roles": "studio",
 }
 PEOPLE = ("anonyme", "déposant", "fournisseur A", "fournisseur B", "agent", "admin")
+ROLE_OF = {"anonyme": None, "déposant": None, "fournisseur A": "supplier", "fournisseur B": "supplier",
+           "agent": "agent", "admin": "admin"}
 
 
-def test_every_person_reaches_only_what_they_may_see(world):
-    public_id, document_id, people = world
+def expected(portal) -> dict:
+    """{(path, person): answer}: MATRIX, and GATED read through the deployed permissions table."""
+    from app import package
+    with portal.app_context():
+        table = package.current()["roles"].table
+    found = {(path, person): answer for path, answers in MATRIX.items() for person, answer in zip(PEOPLE, answers)}
+    for path, capability in GATED.items():
+        for person, role in ROLE_OF.items():
+            found[(path, person)] = LOGIN if role is None else 200 if role in table[capability] else 404
+    return found
+
+
+def answers(people, public_id, document_id, paths) -> dict:
     found = {}
-    for path, expected in MATRIX.items():
+    for path in paths:
         url = path.format(id=public_id, doc=document_id)
-        for person, wanted in zip(PEOPLE, expected):
+        for person in PEOPLE:
             response = people[person].client.get(url)  # raw: some answers are PDF files
             got = response.status_code
             if got in (302, 303) and "/connexion" in response.headers.get("Location", ""):
                 got = LOGIN
             found[(path, person)] = got
-    wrong = {k: v for k, v in found.items() if v != dict(zip(PEOPLE, MATRIX[k[0]]))[k[1]]}
+    return found
+
+
+def test_every_person_reaches_only_what_they_may_see(world, portal):
+    public_id, document_id, people = world
+    wanted = expected(portal)
+    assert wanted[("/gestion/courriels", "agent")] == 404 and wanted[("/gestion/courriels", "admin")] == 200
+    found = answers(people, public_id, document_id, [*MATRIX, *GATED])
+    wrong = {k: (v, wanted[k]) for k, v in found.items() if v != wanted[k]}
+    assert not wrong, wrong
+
+
+def test_the_matrix_follows_the_permissions_table(world, portal):
+    """Give agents « mails » and take « see_requests » from admins (data, deployed): what each person
+    reaches changes with the table, and the expectations read the same table."""
+    from app import package
+    public_id, document_id, people = world
+    with portal.app_context():
+        data = package.current().data
+        roles = json.loads(json.dumps(data["roles"]))
+        roles["agent"]["capabilities"].append("mails")
+        roles["admin"]["capabilities"].remove("see_requests")
+        package.deploy({}, "analyste", "droits", data={**data, "roles": roles})
+        db.session.commit()
+    wanted = expected(portal)
+    assert wanted[("/gestion/courriels", "agent")] == 200 and wanted[("/gestion/demandes", "admin")] == 404
+    found = answers(people, public_id, document_id, GATED)
+    wrong = {k: (v, wanted[k]) for k, v in found.items() if v != wanted[k]}
     assert not wrong, wrong
 
 
@@ -107,7 +157,8 @@ def test_every_post_route_requires_the_csrf_token(world, portal):
     assert len(posts) >= 10, posts
     for rule in posts:
         url = (rule.replace("<public_id>", public_id).replace("<token>", "x" * 43).replace("<process_id>", "instruction")
-               .replace("<int:number>", "1").replace("<file_name>", "instruction.bpmn"))
+               .replace("<int:number>", "1").replace("<file_name>", "instruction.bpmn")
+               .replace("<int:user_id>", "1"))
         for person in ("anonyme", "fournisseur A", "agent"):
             page = people[person].post(url, {"_action": ["none"]}, follow=False)
             assert page.status == 400, (rule, person, page.status)

@@ -281,6 +281,8 @@ def test_every_page_an_analyst_reaches_passes_axe(deployed, chromium):
     axe.scan()
     page.goto("/gestion/incidents")
     axe.scan()
+    page.goto("/processus/roles")
+    axe.scan()
     axe.assert_clean()
 
 
@@ -312,7 +314,8 @@ def test_every_page_an_admin_reaches_passes_axe(deployed, chromium):
     public_id, _ = file_request(app)
     axe = Axe(page)
     sign_in(app, page, "admin")
-    for path in ("/gestion/demandes", f"/gestion/demandes/{public_id}", "/gestion/courriels", "/gestion/incidents"):
+    for path in ("/gestion/demandes", f"/gestion/demandes/{public_id}", "/gestion/courriels", "/gestion/incidents",
+                 "/gestion/comptes"):
         page.goto(path)
         axe.scan()
     axe.assert_clean()

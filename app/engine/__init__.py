@@ -5,11 +5,11 @@
 - ``runtime``: start/load/save an instance, complete or go back on a user task, fire timers;
 - ``scripting``: the restricted environment every diagram expression runs in.
 """
-from .runtime import EngineFailure, Run, TaskNotReady, UserTask
+from .runtime import DutySeparated, EngineFailure, Run, TaskNotReady, UserTask
 from .scripting import ScriptRejected, compile_checked
 from .specs import DeployError, Problem, Step, check, current_version, parse, read_folder, store
 
 __all__ = [
-    "DeployError", "EngineFailure", "Problem", "Run", "ScriptRejected", "Step", "TaskNotReady",
+    "DeployError", "DutySeparated", "EngineFailure", "Problem", "Run", "ScriptRejected", "Step", "TaskNotReady",
     "UserTask", "check", "compile_checked", "current_version", "parse", "read_folder", "store",
 ]

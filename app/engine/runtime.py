@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import clock
 from . import registry as handlers
 from ..extensions import db
-from ..models import ProcessPackage, WorkflowInstance
+from ..models import ProcessPackage, WaitingLane, WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .setup import SERIALIZER
 from .specs import ProcessSpec, Step, current_version, load_spec, properties
@@ -45,6 +45,24 @@ class EngineFailure(Exception):
 
 class TaskNotReady(Exception):
     """The task named by a form is not (or no longer) the ready task of that lane."""
+
+
+#: Property of a user task: the BPMN id of another user task; whoever completed that one last may
+#: not complete this one (separation of duties: e.g. a second agent confirms a rejection).
+NOT_SAME_ACTOR = "notSameActorAs"
+#: Reserved key of the task data: {user task BPMN id: id of the account that completed it last}.
+#: Scripts cannot read it (no names starting with « _ »); it follows the data through loops, going
+#: back and called processes, and a task done again records its new performer.
+ACTORS = "_actors"
+
+
+class DutySeparated(Exception):
+    """The account completed the task this one must be done by someone else than; the message is
+    for them, in French."""
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
 
 
 class _ScriptEngine(PythonScriptEngine):
@@ -127,6 +145,9 @@ class Run:
                      if _is_timer(e) and isinstance(e.value, str)]
         instance.next_timer_at = min(deadlines) if deadlines else None
         instance.updated_at = clock.now()
+        lanes = set() if instance.completed else self.waiting_lanes()
+        kept = [w for w in instance.waiting if w.lane in lanes]
+        instance.waiting = kept + [WaitingLane(lane=lane) for lane in sorted(lanes - {w.lane for w in kept})]
         return instance
 
     # --- user tasks ---
@@ -137,6 +158,27 @@ class Run:
     def ready_task(self, lane: str | None) -> UserTask | None:
         tasks = self._ready_spiff_tasks(lane)
         return self._describe(tasks[0]) if tasks else None
+
+    def ready_task_in(self, lanes) -> UserTask | None:
+        """The first ready user task of the first of ``lanes`` that has one (a person's roles)."""
+        return next((task for lane in lanes if (task := self.ready_task(lane)) is not None), None)
+
+    def waiting_lanes(self) -> set[str]:
+        """The lanes in which a user task is ready (saved as the queues' projection)."""
+        return {task.task_spec.lane for task in self._ready_spiff_tasks(None) if task.task_spec.lane}
+
+    def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:
+        """Why ``actor_id`` may not complete ``task`` (they did the task it must be separated
+        from), in French, addressed to them (or naming them: ``name``); None when they may."""
+        other = (task.properties.get(NOT_SAME_ACTOR) or "").strip()
+        if not other or actor_id is None or (task.data.get(ACTORS) or {}).get(other) != actor_id:
+            return None
+        spiff = self.workflow.get_task_from_id(UUID(task.id))
+        done = next((s for s in spiff.workflow.spec.task_specs.values() if getattr(s, "bpmn_id", None) == other), None)
+        label = (done.bpmn_name or other) if done is not None else other
+        who = f"{name} a" if name else "Vous avez"
+        return (f"{who} effectué l'étape « {label} » de cette demande : l'étape « {task.label} » "
+                "doit être faite par une autre personne.")
 
     def _describe(self, task) -> UserTask:
         props = properties(task.task_spec)
@@ -160,10 +202,17 @@ class Run:
             raise TaskNotReady(task_id)
         return task
 
-    def complete(self, task_id: str, lane: str | None, data: dict) -> None:
-        """Complete the ready user task ``task_id`` of ``lane`` with form data, then run the engine."""
+    def complete(self, task_id: str, lane: str | None, data: dict, actor_id: int | None = None) -> None:
+        """Complete the ready user task ``task_id`` of ``lane`` with form data, then run the engine.
+        ``actor_id``: the account completing it (None for an anonymous supplier), recorded for the
+        separation of duties; raises DutySeparated when that account may not do this task."""
         task = self._ready(task_id, lane)
+        refusal = self.separation_refusal(self._describe(task), actor_id)
+        if refusal:
+            raise DutySeparated(refusal)
         task.set_data(**data)
+        if actor_id is not None:
+            task.set_data(**{ACTORS: {**(task.data.get(ACTORS) or {}), task.task_spec.bpmn_id: actor_id}})
         task.run()
         self._engine_steps()
 

@@ -28,7 +28,6 @@ from .. import clock
 from ..extensions import db
 from .registry import HANDLERS
 from ..models import ProcessVersion
-from ..roles import LANES
 from .scripting import ScriptLimitExceeded, ScriptRejected, check_limits, compile_checked
 from .setup import SERIALIZER
 
@@ -203,7 +202,8 @@ def _expressions(task_spec):
 
 
 def check(processes: dict[str, tuple]) -> list[Problem]:
-    """Our own rules on top of SpiffWorkflow's parse: restricted expressions, lanes, handlers."""
+    """Our own rules on top of SpiffWorkflow's parse: restricted expressions, forms, handlers (the
+    lanes are the package's « roles » section's to check: app/package/roles.py)."""
     problems = []
     seen = set()
     for spec, subprocess_specs in processes.values():
@@ -224,8 +224,6 @@ def check(processes: dict[str, tuple]) -> list[Problem]:
                     problem(f"{what} : {exc}")
                 except ScriptLimitExceeded as exc:
                     problem(f"{what} : Expression refusée : {exc.detail}")
-            if isinstance(task_spec, UserTask) and task_spec.lane not in LANES:
-                problem(f"la tâche utilisateur doit être dans un couloir connu ({', '.join(LANES)}).")
             form_key = properties(task_spec).get("formKey") if isinstance(task_spec, UserTask) else None
             if isinstance(task_spec, UserTask) and not form_key:  # which forms exist: app/package/forms.py
                 problem("la tâche utilisateur doit nommer son formulaire (propriété formKey).")

@@ -1,15 +1,15 @@
 """SQLAlchemy models, one module per aggregate."""
-from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User
+from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
 from .document import Document
 from .incident import Incident
 from .mail import OutboxMail
-from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WorkflowInstance
+from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WaitingLane, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
 from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
-    "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User",
+    "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
-    "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WorkflowInstance",
+    "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
 ]

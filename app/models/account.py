@@ -20,7 +20,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
-    role: Mapped[str] = mapped_column(String(20), index=True)  # app.roles: supplier, agent, analyst, admin
+    # The main role (the landing page, the first one given); ``roles`` holds every role, this one too.
+    role: Mapped[str] = mapped_column(String(20), index=True)  # codes of the package's « roles » section
     password_hash: Mapped[str | None] = mapped_column(String(200))  # None until the person sets it
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -28,6 +29,12 @@ class User(UserMixin, db.Model):
 
     sirets = relationship("SupplierAccess", back_populates="user", order_by="SupplierAccess.id",
                           cascade="all, delete-orphan")
+    held_roles = relationship("UserRole", order_by="UserRole.id", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role the account holds (an agent may also be a supervisor), the main one first."""
+        return tuple(dict.fromkeys([self.role, *(held.role for held in self.held_roles)]))
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -40,6 +47,17 @@ class User(UserMixin, db.Model):
     @property
     def siret_list(self) -> list[str]:
         return [a.siret for a in self.sirets]
+
+
+class UserRole(db.Model):
+    """A role an account holds (admins give and remove them: « Comptes », ``flask users``)."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), index=True)
 
 
 class SupplierAccess(db.Model):

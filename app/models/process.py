@@ -93,5 +93,16 @@ class WorkflowInstance(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     process_version = db.relationship(ProcessVersion)
+    waiting = db.relationship("WaitingLane", cascade="all, delete-orphan", lazy="selectin")
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class WaitingLane(db.Model):
+    """A lane in which the instance has a ready user task: the queues' projection of the workflow
+    state, written with it (``Run.save``), so that a queue never loads a workflow per row."""
+
+    __tablename__ = "waiting_lane"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)

@@ -381,3 +381,4 @@ def deploy_drafts(author: str, comment: str) -> tuple[ProcessPackage | None, lis
 from . import mails  # noqa: E402,F401
 from . import document_types  # noqa: E402,F401
 from . import forms  # noqa: E402,F401
+from . import roles  # noqa: E402,F401

@@ -40,9 +40,10 @@ from flask import current_app
 
 from .. import clock
 from ..extensions import db
-from ..models import AccountToken, ForgottenRequest, LoginAttempt, SupplierAccess, User
+from ..models import AccountToken, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
 from ..models.request import AWAITING_DOCUMENTS
-from ..roles import ROLES, SUPPLIER
+from .. import roles
+from ..roles import SUPPLIER
 from . import outbox
 from .enrolment import account_holder, holder_is_depositary
 
@@ -132,8 +133,7 @@ def create_user(role: str, email: str, first_name: str = "", last_name: str = ""
     """A new active account (flushed, not committed). Without ``password`` the person sets it
     through a link (``password_link``). Raises AccountError when the role is unknown or the email
     or identifiant is taken."""
-    if role not in ROLES:
-        raise AccountError(f"Rôle inconnu « {role} » (rôles : {', '.join(ROLES)}).")
+    _known_role(role)
     email = normalise_email(email)
     if "@" not in email:
         raise AccountError(f"Adresse électronique invalide « {email} ».")
@@ -144,11 +144,47 @@ def create_user(role: str, email: str, first_name: str = "", last_name: str = ""
         raise AccountError(f"L'identifiant {login} est déjà pris.")
     user = User(role=role, email=email, login=login, first_name=(first_name or "").strip(),
                 last_name=(last_name or "").strip(), active=True, created_at=clock.now())
+    user.held_roles.append(UserRole(role=role))
     if password is not None:
         set_password(user, password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _known_role(code: str) -> None:
+    known = roles.current()
+    if code not in known:
+        raise AccountError(f"Rôle inconnu « {code} » (rôles : {', '.join(r.code for r in known)}).")
+
+
+def give_role(user: User, code: str) -> None:
+    """Give ``user`` the role ``code`` too (an agent who is also a supervisor). Flushes."""
+    _known_role(code)
+    if code in user.roles:
+        raise AccountError(f"Le compte {user.login} a déjà le rôle « {roles.current().label(code)} ».")
+    user.held_roles.append(UserRole(role=code))
+    db.session.flush()
+
+
+def remove_role(user: User, code: str) -> None:
+    """Take the role ``code`` from ``user``, who keeps at least one (the next becomes their main
+    role). Flushes."""
+    if code not in user.roles:
+        raise AccountError(f"Le compte {user.login} n'a pas le rôle « {roles.current().label(code)} ».")
+    if len(user.roles) == 1:
+        raise AccountError(f"Le compte {user.login} doit garder au moins un rôle.")
+    for held in [h for h in user.held_roles if h.role == code]:
+        user.held_roles.remove(held)
+    if user.role == code:
+        user.role = next(r for r in user.roles if r != code)
+    db.session.flush()
+
+
+def roles_in_use() -> list[str]:
+    """Every role some account holds (a package may not drop them)."""
+    return list(db.session.scalars(db.select(UserRole.role).distinct())) + \
+        list(db.session.scalars(db.select(User.role).distinct()))
 
 
 def grant_siret(user: User, siret: str, request=None, depositary: bool = False) -> SupplierAccess | None:

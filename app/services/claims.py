@@ -1,15 +1,18 @@
 """Claims (« prise en charge »): an agent holds a request before deciding it, so that two agents
 never decide the same request. Each change is one conditional UPDATE whose row count says whether
 it won: of two agents claiming at once, exactly one does, whatever the database. The caller commits.
-"""
-from .. import clock
-from ..extensions import db
-from ..models import EnrolmentRequest, User
-from ..roles import ADMIN, AGENT
-from . import audit
 
-#: Roles whose users may hold a request (an admin may stand in for an agent).
-HOLDER_ROLES = (AGENT, ADMIN)
+Whoever has the capability « instruct » may hold a request, for the tasks of their roles' lanes (an
+agent's review, a supervisor's escalated one). Nobody takes a request whose waiting task they may
+not do (separation of duties: they did the task it must be separated from); and when the request
+now waits on a task its holder cannot do (it moved to another lane, or to a task separated from
+them), someone who can takes it over.
+"""
+from .. import clock, roles
+from ..engine import Run
+from ..extensions import db
+from ..models import EnrolmentRequest, User, UserRole
+from . import audit
 
 
 class ClaimError(Exception):
@@ -22,20 +25,32 @@ class ClaimError(Exception):
 
 def assignable_agents() -> list[User]:
     """The active users a request may be given to, by name."""
-    return db.session.scalars(db.select(User).where(User.role.in_(HOLDER_ROLES), User.active.is_(True))
-                              .order_by(User.last_name, User.first_name, User.login)).all()
+    holder_roles = roles.current().table["instruct"]
+    return db.session.scalars(db.select(User).where(
+        User.active.is_(True),
+        User.role.in_(holder_roles) | User.id.in_(db.select(UserRole.user_id).where(UserRole.role.in_(holder_roles))))
+        .order_by(User.last_name, User.first_name, User.login)).all()
 
 
 def claim(request: EnrolmentRequest, agent: User) -> None:
-    """``agent`` takes the request, if nobody holds it."""
+    """``agent`` takes the request, if nobody holds it (or its holder cannot do what it waits on)."""
     _check_holder(agent)
-    if not _set_holder(request, None, agent):
-        holder = _holder(request)
-        if holder is not None and holder.id == agent.id:
-            raise ClaimError("Vous avez déjà pris en charge cette demande.")
-        raise ClaimError(f"Cette demande est déjà prise en charge par {_name(holder)} : "
-                         "vous ne pouvez pas la prendre en charge.")
-    audit.record("Prise en charge", request, actor=agent)
+    run = Run.load(request.instance, request)
+    refusal = _refusal(run, agent)
+    if refusal:
+        raise ClaimError(refusal)
+    if _set_holder(request, None, agent):
+        audit.record("Prise en charge", request, actor=agent)
+        return
+    holder = _holder(request)
+    if holder is not None and holder.id == agent.id:
+        raise ClaimError("Vous avez déjà pris en charge cette demande.")
+    if holder is not None and may_take_over(run, holder, agent) and _set_holder(request, holder, agent):
+        audit.record("Prise en charge", request, actor=agent,
+                     reason=f"reprise à {_name(holder)}, qui ne peut pas faire l'étape en attente")
+        return
+    raise ClaimError(f"Cette demande est déjà prise en charge par {_name(holder)} : "
+                     "vous ne pouvez pas la prendre en charge.")
 
 
 def release(request: EnrolmentRequest, agent: User) -> None:
@@ -43,7 +58,7 @@ def release(request: EnrolmentRequest, agent: User) -> None:
     holder = _holder(request)
     if holder is None:
         raise ClaimError("Cette demande n'est prise en charge par personne.")
-    if holder.id != agent.id and agent.role != ADMIN:
+    if holder.id != agent.id and not _allowed(agent, "reassign"):
         raise ClaimError(f"Seul {_name(holder)}, qui a pris en charge cette demande, ou un administrateur "
                          "peut la libérer.")
     if not _set_holder(request, holder, None):
@@ -54,10 +69,13 @@ def release(request: EnrolmentRequest, agent: User) -> None:
 
 def reassign(request: EnrolmentRequest, agent: User | None, by_admin: User) -> None:
     """An admin gives the request to ``agent``, whoever held it."""
-    if by_admin.role != ADMIN:
+    if not _allowed(by_admin, "reassign"):
         raise ClaimError("Seul un administrateur peut réattribuer une demande.")
-    if agent is None or agent.role not in HOLDER_ROLES or not agent.active:
+    if agent is None or not _allowed(agent, "instruct") or not agent.active:
         raise ClaimError("Choisissez un gestionnaire actif à qui réattribuer la demande.")
+    refusal = _refusal(Run.load(request.instance, request), agent, named=True)
+    if refusal:
+        raise ClaimError(refusal)
     holder = _holder(request)
     if holder is not None and holder.id == agent.id:
         raise ClaimError(f"Cette demande est déjà prise en charge par {_name(agent)}.")
@@ -72,8 +90,35 @@ _CHANGED = ("La prise en charge de cette demande vient d'être modifiée par que
 
 
 def _check_holder(agent: User) -> None:
-    if agent.role not in HOLDER_ROLES or not agent.active:
+    if not _allowed(agent, "instruct") or not agent.active:
         raise ClaimError("Seul un gestionnaire peut prendre en charge une demande.")
+
+
+def _allowed(user: User, capability: str) -> bool:
+    return roles.current().allows(user.roles, capability)
+
+
+def _task_of(run: Run, user: User):
+    """The ready task of one of ``user``'s lanes, if any."""
+    return run.ready_task_in(roles.current().lanes_of(user.roles))
+
+
+def _refusal(run: Run, user: User, named: bool = False) -> str | None:
+    """Why ``user`` may not do the task the request waits on in their lanes (separation of
+    duties), in French, addressed to them (or, ``named``, naming them); None when they may, or
+    when nothing waits on them."""
+    task = _task_of(run, user)
+    return run.separation_refusal(task, user.id, _name(user) if named else None) if task is not None else None
+
+
+def _may_act(run: Run, user: User) -> bool:
+    return _task_of(run, user) is not None and _refusal(run, user) is None
+
+
+def may_take_over(run: Run, holder: User | None, user: User) -> bool:
+    """Whether ``user`` may take the request from ``holder``: its waiting task is one ``user`` may
+    do and ``holder`` may not (it was escalated to another lane, or is separated from them)."""
+    return holder is not None and holder.id != user.id and _may_act(run, user) and not _may_act(run, holder)
 
 
 def _name(user: User | None) -> str:

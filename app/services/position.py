@@ -3,10 +3,8 @@ position (``engine.position``), and one plain-French line saying whose turn it i
 from .. import clock
 from ..engine import Run
 from ..engine.position import Position, position
-from ..roles import AGENT, LANE_OF_ROLE, SUPPLIER
-
-SUPPLIER_LANE = LANE_OF_ROLE[SUPPLIER]
-AGENT_LANE = LANE_OF_ROLE[AGENT]
+from .. import roles
+from ..roles import AGENT
 
 
 def of(request) -> Position:
@@ -24,10 +22,14 @@ def turn_line(request, where: Position, for_staff: bool = False) -> str | None:
     if turn is None:
         return None
     since = clock.datetime_fr(turn.since)
-    if turn.lane == SUPPLIER_LANE:
+    known = roles.current()
+    if turn.lane not in known.lanes:
+        return None
+    if turn.lane not in known.staff_lanes:
         return (f"Au tour du fournisseur depuis le {since} : {turn.task}." if for_staff
                 else f"C'est à vous d'agir depuis le {since} : {turn.task}.")
-    if turn.lane == AGENT_LANE:
+    if turn.lane == roles.lane_of(AGENT):
         return (f"Au tour d'un gestionnaire de l'ASP depuis le {since} : {turn.task}." if for_staff
                 else f"Votre demande est entre les mains d'un gestionnaire de l'ASP depuis le {since}.")
-    return None
+    return (f"Au tour du couloir « {turn.lane} » depuis le {since} : {turn.task}." if for_staff
+            else f"Votre demande est entre les mains de l'ASP depuis le {since}.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
-from ..engine import EngineFailure, Run, TaskNotReady
+from ..engine import DutySeparated, EngineFailure, Run, TaskNotReady
 from ..extensions import db
 from . import audit, enrolment, incidents
 
@@ -34,9 +34,10 @@ class Outcome:
 
 
 def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, lane: str,
-           actor: str) -> Outcome:
+           actor: str, actor_id: int | None = None) -> Outcome:
     """Handle a posted form. ``action``: « back » (previous step), one of the form's
-    ``local_actions`` (e.g. « import »: the task stays open) or of its ``completing_actions``."""
+    ``local_actions`` (e.g. « import »: the task stays open) or of its ``completing_actions``.
+    ``actor_id``: the account submitting (None when anonymous), for the separation of duties."""
     if posted_task_id != task.id:
         return Outcome(409, message=STALE, stale=True)
     if action not in ("back", *form.local_actions, *form.completing_actions):
@@ -51,13 +52,16 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
         return Outcome(200, message=message, success=True) if message else Outcome(422, message=INVALID)
     if not form.validate():
         return Outcome(422, message=INVALID)  # the files that were accepted are kept
+    refusal = run.separation_refusal(task, actor_id)
+    if refusal:
+        return Outcome(403, message=refusal)
     failure = None
 
     def complete():
         nonlocal failure
         data = form.task_data()
         try:
-            run.complete(task.id, lane, data)
+            run.complete(task.id, lane, data, actor_id=actor_id)
         except EngineFailure as failed:  # keep the completed task and what ran up to the failure
             failure = failed
         enrolment.keep_added_values(request, {name: data.get(name) for name in form.extra_names})

@@ -10,7 +10,7 @@ bp = Blueprint("account", __name__)
 
 
 @bp.get("/espace/compte")
-@access.require(access.SUPPLIER)
+@access.require_capability("supplier_space")
 def home():
     sirets = [(a, eligibility.funding_advances_allowed(a.siret), eligibility.may_file_complementary(a.siret))
               for a in current_user.sirets]

@@ -9,14 +9,12 @@ from forms.queue import ALL, QueueFilters
 from .. import access, clock
 from ..engine import Run
 from ..extensions import db
-from ..models import EnrolmentRequest, User
+from ..models import EnrolmentRequest, User, WaitingLane
 from ..models.request import WAITING_ON_AGENCY
-from ..roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE
 from ..services import audit, claims, listing
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
 
-AGENT_LANE = LANE_OF_ROLE[AGENT]
 PER_PAGE = 20
 SORTS = {"date": EnrolmentRequest.submitted_at, "number": EnrolmentRequest.sequence,
          "status": EnrolmentRequest.status}
@@ -25,7 +23,13 @@ SORTS = {"date": EnrolmentRequest.submitted_at, "number": EnrolmentRequest.seque
 def _filtered(form: QueueFilters, criteria: listing.Criteria):
     query = criteria.apply(access.visible_requests())
     if not criteria.status and form.status.data != ALL:
+        # By default, what waits on the agency, and of that what waits on the user: a ready task in
+        # a lane of one of their roles (an analyst, who works in none, follows all of it).
         query = query.where(EnrolmentRequest.status.in_(WAITING_ON_AGENCY))
+        lanes = access.current_lanes()
+        if lanes:
+            query = query.where(EnrolmentRequest.instance_id.in_(
+                db.select(WaitingLane.instance_id).where(WaitingLane.lane.in_(lanes))))
     if form.deposited_from.data and not form.deposited_from.errors:
         query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
     if form.deposited_to.data and not form.deposited_to.errors:
@@ -48,7 +52,7 @@ def _sorted(query, sort: str, order: str):
 
 
 @bp.get("/demandes")
-@access.require(AGENT, ADMIN, ANALYST)  # analysts follow the requests read-only
+@access.require_capability("see_requests")  # analysts follow the requests read-only
 def queue():
     form = QueueFilters(request.args)
     form.validate()  # only a date can be wrong: it is shown and ignored
@@ -63,14 +67,16 @@ def queue():
 
 
 @bp.get("/demandes/<public_id>")
-@access.require(AGENT, ADMIN, ANALYST)
+@access.require_capability("see_requests")
 def review(public_id):
     enrolment = access.load_request(public_id)
-    task = Run.load(enrolment.instance, enrolment).ready_task(AGENT_LANE)
+    run = Run.load(enrolment.instance, enrolment)
+    task = run.ready_task_in(access.current_lanes())
     return render_template("agent/review.html", enrolment=enrolment, history=audit.for_request(enrolment),
-                           agents=claims.assignable_agents() if access.role() == ADMIN else [],
+                           agents=claims.assignable_agents() if access.can("reassign") else [],
                            awaiting_decision=task is not None,
-                           may_decide=task is not None and access.holds(enrolment))
+                           may_decide=task is not None and not access.may_complete(enrolment, run, task),
+                           may_take_over=claims.may_take_over(run, enrolment.claimed_by, current_user))
 
 
 @bp.app_template_global()
@@ -95,21 +101,21 @@ def _claim_action(public_id, change, success: str):
 
 
 @bp.post("/demandes/<public_id>/prise-en-charge")
-@access.require(AGENT, ADMIN)
+@access.require_capability("instruct")
 def claim(public_id):
     return _claim_action(public_id, claims.claim,
                          "Vous avez pris en charge la demande {number}.")
 
 
 @bp.post("/demandes/<public_id>/liberation")
-@access.require(AGENT, ADMIN)
+@access.require_capability("instruct")
 def release(public_id):
     return _claim_action(public_id, claims.release,
                          "La demande {number} est libérée : un autre gestionnaire peut la prendre en charge.")
 
 
 @bp.post("/demandes/<public_id>/reattribution")
-@access.require(ADMIN)
+@access.require_capability("reassign")
 def reassign(public_id):
     agent_id = request.form.get("agent", type=int)
     agent = db.session.get(User, agent_id) if agent_id else None

@@ -5,8 +5,8 @@ from flask_login import current_user, login_user, logout_user
 
 from forms.accounts import ForgottenLoginForm, ForgottenPasswordForm, LoginForm, NewPasswordForm
 
+from .. import access
 from ..extensions import db, limiter
-from ..roles import SUPPLIER
 from ..services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -25,7 +25,7 @@ NON_REVEALING = {
 
 
 def landing(user) -> str:
-    return SUPPLIER_LANDING if user.role == SUPPLIER else STAFF_LANDING
+    return SUPPLIER_LANDING if access.can("supplier_space", user) else STAFF_LANDING
 
 
 def local_target(target: str | None) -> str | None:

@@ -5,7 +5,6 @@ from dataclasses import asdict
 from flask import Blueprint, jsonify
 
 from .. import access
-from ..roles import STAFF
 from ..services import position
 
 bp = Blueprint("diagram", __name__)
@@ -23,4 +22,4 @@ def show(public_id):
 def request_position(enrolment):
     """(position, whose-turn line) of ``enrolment`` for the request pages, worded for the viewer."""
     where = position.of(enrolment)
-    return where, position.turn_line(enrolment, where, for_staff=access.role() in STAFF)
+    return where, position.turn_line(enrolment, where, for_staff=access.can("see_requests"))

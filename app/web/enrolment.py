@@ -32,7 +32,7 @@ def quit(public_id):
     access.forget_draft(enrolment)
     flash("Votre demande d'enrôlement a été abandonnée : aucune information ni aucun document "
           "n'a été conservé.", "info")
-    return redirect(url_for("supplier.home" if access.role() == access.SUPPLIER else "public.home"), code=303)
+    return redirect(url_for("supplier.home" if access.can("supplier_space") else "public.home"), code=303)
 
 
 @bp.get("/demandes/<public_id>/confirmation")
@@ -53,7 +53,7 @@ def after_steps(public_id):
 
 
 @bp.get("/enrolement/complementaire")
-@access.require(access.SUPPLIER)
+@access.require_capability("supplier_space")
 def complementary():
     """« Faire une demande complémentaire »: for each SIRET of the account, whether the rules allow
     it now, and why not."""
@@ -63,7 +63,7 @@ def complementary():
 
 
 @bp.post("/enrolement/complementaire")
-@access.require(access.SUPPLIER)
+@access.require_capability("supplier_space")
 def start_complementary():
     siret = request.form.get("siret", "")
     if siret not in current_user.siret_list:

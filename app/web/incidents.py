@@ -6,7 +6,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import access
 from ..extensions import db
 from ..models import Incident
-from ..roles import ADMIN, ANALYST
 from ..services import incidents
 
 bp = Blueprint("incidents", __name__, url_prefix="/gestion/incidents")
@@ -21,13 +20,13 @@ def open_incident(enrolment) -> Incident | None:
 
 
 @bp.get("")
-@access.require(ADMIN, ANALYST)
+@access.require_capability("incidents")
 def index():
     return render_template("incidents/index.html", listing=incidents.listing())
 
 
 @bp.post("/relance")
-@access.require(ADMIN, ANALYST)
+@access.require_capability("incidents")
 def retry():
     incident_id = request.form.get("incident", type=int)
     incident = db.session.get(Incident, incident_id) if incident_id else None

@@ -4,21 +4,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from .. import access
 from ..extensions import db
 from ..models import OutboxMail
-from ..roles import ADMIN
 from ..services import outbox
 
 bp = Blueprint("mails", __name__, url_prefix="/gestion/courriels")
 
 
 @bp.get("")
-@access.require(ADMIN)
+@access.require_capability("mails")
 def index():
     return render_template("mails/index.html", mails=outbox.in_difficulty(),
                            difficulty_attempts=outbox.DIFFICULTY_ATTEMPTS, give_up_at=outbox.give_up_at)
 
 
 @bp.post("/renvoi")
-@access.require(ADMIN)
+@access.require_capability("mails")
 def resend():
     mail_id = request.form.get("mail", type=int)
     mail = db.session.get(OutboxMail, mail_id) if mail_id else None

@@ -9,18 +9,16 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 import forms
 from forms.instruction import DECISIONS
 
-from .. import access, package
+from .. import access, package, roles
 from ..engine import DeployError
 from ..engine.registry import HANDLERS
 from ..extensions import db
+from ..package.roles import SYSTEM_LANE
 from ..models import STATUSES
 from ..roles import ADMIN, ANALYST, LANES
 from ..services import package_archive, processes
 
 bp = Blueprint("processes", __name__, url_prefix="/processus")
-
-STUDIO = (ANALYST, ADMIN)
-
 
 #: The editor's actions, answered in JSON.
 ACTIONS = ("processes.save", "processes.verify", "processes.compare", "processes.deploy")
@@ -35,7 +33,7 @@ def _refused(error):
 
 
 @bp.get("")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def index():
     pending = processes.pending_drafts(url_for)
     return render_template("processes/index.html", rows=processes.overview(), pending=pending,
@@ -45,7 +43,7 @@ def index():
 
 
 @bp.post("/<process_id>/versions/<int:number>/retour")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def rollback(process_id, number):
     created = processes.rollback(process_id, number, access.current_actor(), request.form.get("comment", "").strip())
     db.session.commit()
@@ -55,7 +53,7 @@ def rollback(process_id, number):
 
 
 @bp.get("/fichiers/<file_name>")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def studio(file_name):
     xml, found = processes.source(file_name)
     others = [d for d in processes.pending_drafts(url_for) if d.name != file_name]
@@ -64,14 +62,14 @@ def studio(file_name):
 
 
 @bp.get("/fichiers/<file_name>/xml")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def source(file_name):
     xml, found = processes.source(file_name)
     return jsonify(xml=xml, draft=found is not None)
 
 
 @bp.get("/catalogue")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def catalogue():
     """What the properties panel offers: forms, handlers and their parameters, lanes, statuses, the
     decisions a review task may offer."""
@@ -95,7 +93,7 @@ def _problems(problems):
 
 
 @bp.post("/fichiers/<file_name>/brouillon")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def save(file_name):
     xml = _xml()
     if not xml:
@@ -106,7 +104,7 @@ def save(file_name):
 
 
 @bp.post("/fichiers/<file_name>/verifier")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def verify(file_name):
     """« Vérifier » the editor's XML (in memory, not saved) with every other draft of the package."""
     problems = processes.check_package(file_name, _xml())
@@ -114,7 +112,7 @@ def verify(file_name):
 
 
 @bp.post("/fichiers/<file_name>/comparer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def compare(file_name):
     """« Comparer » the editor's XML (in memory, not saved) with the deployed file."""
     changes = processes.compare_file(file_name, _xml())
@@ -122,7 +120,7 @@ def compare(file_name):
 
 
 @bp.post("/fichiers/<file_name>/deployer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def deploy(file_name):
     """« Déployer »: the editor's XML is saved as the draft, then every draft of the package (the
     package is one version) is deployed; refused, the draft stays."""
@@ -146,7 +144,7 @@ def _back() -> str:
 
 
 @bp.post("/paquet/verifier")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_check():
     """« Vérifier » every draft (diagrams and data) together, saving nothing."""
     problems = processes.check_package()
@@ -165,7 +163,7 @@ def package_compare():
 
 
 @bp.post("/paquet/deployer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_deploy():
     """« Déployer » every draft (diagrams and data) as one new package version."""
     try:
@@ -216,7 +214,7 @@ def package_import():
 
 
 @bp.post("/fichiers/<file_name>/abandonner")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def discard(file_name):
     processes.discard_draft(file_name)
     db.session.commit()

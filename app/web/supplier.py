@@ -22,7 +22,7 @@ ACTIONS = {
 
 
 @bp.get("/espace")
-@access.require(access.SUPPLIER)
+@access.require_capability("supplier_space")
 def home():
     counts = listing.count_by(access.visible_requests(), EnrolmentRequest.status,
                               listing.SUBMITTED_STATUSES)
@@ -30,7 +30,7 @@ def home():
 
 
 @bp.get("/espace/demandes")
-@access.require(access.SUPPLIER)
+@access.require_capability("supplier_space")
 def requests():
     criteria = listing.Criteria.from_args(request.args)
     page = listing.paginate(listing.newest_first(criteria.apply(access.visible_requests())),
@@ -40,7 +40,7 @@ def requests():
 
 
 @bp.get("/espace/demandes/<public_id>")
-@access.require(access.SUPPLIER)
+@access.require_capability("supplier_space")
 def detail(public_id):
     enrolment = access.load_request(public_id)
     return render_template("supplier/detail.html", enrolment=enrolment, timeline=timeline.of(enrolment))

@@ -10,7 +10,6 @@ import forms
 from .. import access
 from ..engine import Run
 from ..extensions import db
-from ..roles import STAFF
 from ..services import incidents, steps
 
 bp = Blueprint("tasks", __name__)
@@ -42,12 +41,11 @@ def _form_unavailable(error):
 
 def _request_page(enrolment) -> str:
     """Where the current user follows a request that waits on nobody of their lane."""
-    role = access.role()
     if access.filled_in_this_browser(enrolment):  # just submitted: its confirmation
         return url_for("enrolment.after_steps", public_id=enrolment.public_id)
-    if role == access.SUPPLIER:
+    if access.can("supplier_space"):
         return url_for("supplier.detail", public_id=enrolment.public_id)
-    if role in STAFF:
+    if access.can("see_requests"):
         return url_for("agent.review", public_id=enrolment.public_id)
     return url_for("enrolment.after_steps", public_id=enrolment.public_id)
 
@@ -65,12 +63,13 @@ def step(public_id):
     enrolment = access.load_request(public_id)
     if incidents.open_for(enrolment) is not None:  # nothing moves until the failed task is retried
         return render_template("incidents/held.html", enrolment=enrolment), 503
-    lane = access.current_lane()
+    lanes = access.current_lanes()
     run = Run.load(enrolment.instance, enrolment)
-    task = run.ready_task(lane) if lane else None
+    task = run.ready_task_in(lanes)
     if task is None:
         return _no_task(enrolment)
-    refusal = access.may_complete(enrolment, lane)
+    lane = task.lane
+    refusal = access.may_complete(enrolment, run, task)
     if refusal:
         return render_template("errors/error.html", code=403, title="Action impossible", message=refusal), 403
     if request.method == "GET":
@@ -79,7 +78,7 @@ def step(public_id):
     form = forms.build(task, enrolment, CombinedMultiDict((request.files, request.form)))
     outcome = steps.submit(enrolment, run, task, form, posted_task_id=request.form.get("_task", ""),
                            action=request.form.get("_action", "next"), lane=lane,
-                           actor=access.current_actor())
+                           actor=access.current_actor(), actor_id=access.current_user_id())
     db.session.commit()  # whatever the outcome: the accepted files, the step, or nothing (stale)
     if outcome.done:
         return redirect(url_for(".step", public_id=public_id), code=303)

@@ -1,13 +1,15 @@
 """Filters and globals shared by every template."""
 from flask import Blueprint, url_for
 
-from .. import clock
+from .. import access, clock
 
 bp = Blueprint("templating", __name__)
 
 
 bp.add_app_template_filter(clock.date_fr, "date_fr")
 bp.add_app_template_filter(clock.datetime_fr, "datetime_fr")
+#: ``can("studio")``: the permissions table, for what a page offers (the views enforce it).
+bp.add_app_template_global(access.can, "can")
 
 
 @bp.app_template_global()
