@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
-from .models.request import AWAITING_DOCUMENTS
+from .package import statuses
 from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
 from .services.accounts import deposit_link_open
 
@@ -145,7 +145,7 @@ def may_complete(request: EnrolmentRequest, lane: str) -> str | None:
             "Prenez d'abord la demande en charge : seul l'agent qui la détient peut l'instruire.")
     if request.is_draft or role() == SUPPLIER:
         return None
-    if request.status == AWAITING_DOCUMENTS and opened_by_deposit_link(request):
+    if statuses.of(request.status).offers(statuses.DEPOSIT) and opened_by_deposit_link(request):
         return None
     return "Connectez-vous à votre espace fournisseur pour poursuivre cette demande."
 

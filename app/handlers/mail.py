@@ -3,6 +3,7 @@ from flask import current_app
 
 from .. import clock
 from ..models import DOCUMENT_TYPES
+from ..package import statuses
 from ..services import accounts, outbox
 from ..engine.registry import Param, handler
 
@@ -27,7 +28,7 @@ def send(ctx, template):
     decision = ctx.data  # what the last agent decision said, when the mail follows one
     context = {
         "number": request.number, "siret": request.siret, "submitted_at": request.submitted_at,
-        "status": request.status, "enrolment_type": request.enrolment_type, "data": request.data,
+        "status": statuses.of(request.status).supplier_label, "enrolment_type": request.enrolment_type, "data": request.data,
         "ans_number": request.ans_number, "company_name": request.company_name,
         "is_dpi": request.is_sons_dpi,
         "reason": decision.get("reason") or "", "message": decision.get("message") or "",

@@ -378,3 +378,4 @@ def deploy_drafts(author: str, comment: str) -> tuple[ProcessPackage | None, lis
 
 
 # Importing the sections registers them (order: the studio's).
+from . import statuses  # noqa: E402,F401

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .. import clock
+from .. import clock, package
 from ..engine import Run
 from ..engine.waiting import waiting_elements
-from ..engine.specs import DeployError, Problem, check, parse
+from ..engine.specs import Problem
 from ..package import deploy, deployed_sources
 from ..extensions import db
 from ..models import ProcessDraft, ProcessVersion, WorkflowInstance
@@ -135,11 +135,9 @@ def _with_draft(file_name: str) -> dict[str, str]:
 # --- check, compare, deploy -------------------------------------------------------------------
 
 def check_sources(sources: dict[str, str]) -> list[Problem]:
-    """Everything that would refuse these files at deployment (empty list: deployable)."""
-    try:
-        return check(parse(sources))
-    except DeployError as exc:
-        return exc.problems
+    """Everything that would refuse these files at deployment with the current package data (empty
+    list: deployable): the diagrams' rules and each section's (e.g. the statuses they name)."""
+    return package.check(sources, package.current().data)
 
 
 def check_draft(file_name: str) -> list[Problem]:

@@ -11,7 +11,7 @@ from .. import access, package
 from ..engine import DeployError
 from ..engine.registry import HANDLERS
 from ..extensions import db
-from ..models import STATUSES
+from ..package import statuses
 from ..roles import ADMIN, ANALYST, LANES
 from ..services import processes
 
@@ -36,7 +36,8 @@ def _refused(error):
 @access.require(*STUDIO)
 def index():
     drafts = {name for name in processes.deployed_sources() if processes.draft(name)}
-    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts)
+    editors = [section for section in package.SECTIONS.values() if section.editor]
+    return render_template("processes/index.html", rows=processes.overview(), drafts=drafts, editors=editors)
 
 
 @bp.post("/<process_id>/versions/<int:number>/retour")
@@ -72,9 +73,10 @@ def catalogue():
         forms=sorted(forms.REGISTRY),
         handlers=[{"name": h.name, "label": h.label,
                    "params": [{"name": p.name, "label": p.label, "required": p.required,
-                               "choices": list(p.choices or ())} for p in h.params]}
+                               "choices": [value for value, _ in p.options()] if p.options else list(p.choices or ()),
+                               "labels": dict(p.options()) if p.options else {}} for p in h.params]}
                   for h in sorted(HANDLERS.values(), key=lambda h: h.name)],
-        lanes=list(LANES), statuses=list(STATUSES))
+        lanes=list(LANES), statuses=list(statuses.current().codes()))
 
 
 def _posted_draft(file_name):
@@ -157,7 +159,7 @@ def package_deploy():
     db.session.commit()
     flash(f"Paquet de processus version {row.version} déployé. Les nouvelles demandes le suivent ; "
           "les demandes en cours gardent le leur." if row else "Aucun changement à déployer.", "success")
-    return redirect(url_for(".index"), code=303)
+    return redirect(_back(), code=303)
 
 
 @bp.post("/fichiers/<file_name>/abandonner")

@@ -2,12 +2,14 @@
 from flask import Blueprint, url_for
 
 from .. import clock
+from ..package import statuses
 
 bp = Blueprint("templating", __name__)
 
 
 bp.add_app_template_filter(clock.date_fr, "date_fr")
 bp.add_app_template_filter(clock.datetime_fr, "datetime_fr")
+bp.add_app_template_global(statuses.of, "status")  # what a status code means: app/package/statuses.py
 
 
 @bp.app_template_global()
