@@ -23,9 +23,9 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
-from .models.request import AWAITING_DOCUMENTS
+from .package import statuses
 from . import roles as role_data
-from .roles import ADMIN, AGENT, ANALYST, SUPPLIER
+from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
 from .services.accounts import deposit_link_open
 
 _DRAFTS = "enrolment_drafts"
@@ -164,7 +164,7 @@ def may_complete(request: EnrolmentRequest, run, task) -> str | None:
         return run.separation_refusal(task, current_user.id)
     if request.is_draft or can("supplier_space"):
         return None
-    if request.status == AWAITING_DOCUMENTS and opened_by_deposit_link(request):
+    if statuses.of(request.status).offers(statuses.DEPOSIT) and opened_by_deposit_link(request):
         return None
     return "Connectez-vous à votre espace fournisseur pour poursuivre cette demande."
 

@@ -145,7 +145,7 @@ def test_posts_on_a_request_are_refused_to_those_who_may_not_act(world, portal):
     with portal.app_context():
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
         assert request.claimed_by_id is None
-        assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+        assert request.status == "awaiting_documents"
     assert token  # supplier A's own form still works afterwards
     assert people["fournisseur A"].get(f"/demandes/{public_id}/etape").status == 200
 
@@ -165,7 +165,7 @@ def test_every_post_route_requires_the_csrf_token(world, portal):
     with portal.app_context():
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
         assert request.claimed_by_id is None
-        assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+        assert request.status == "awaiting_documents"
 
 
 def test_an_analyst_follows_requests_read_only(world, portal):

@@ -122,17 +122,18 @@ def holder_id(app, public_id):
 # --- the queue ------------------------------------------------------------------------------------
 
 def test_queue_lists_what_waits_on_the_agency_by_default_and_each_filter_narrows_it(portal, three, alice):
-    set_columns(portal, "ENR0002M0", status="Certificat(s) à valider")
-    set_columns(portal, "ENR0003M0", status="Validée")
+    set_columns(portal, "ENR0002M0", status="certificates_to_validate")
+    set_columns(portal, "ENR0003M0", status="validated")
 
     page = queue(alice)
     assert page.h1 == "Demandes à instruire"
     assert numbers(page) == ["ENR0002M0", "ENR0001M0"]           # newest first, Validée left out
     assert page.doc.xpath('string(//select[@name="status"]/option[@selected]/@value)') == "a-instruire"
     every = [value for value in page.doc.xpath('//select[@name="status"]/option/@value')]
-    assert every[2:] == ["En cours", "Validation partielle - En attente de certificat(s)",
-                         "En attente de pièce(s) jointe(s) complémentaire(s)", "Certificat(s) à valider",
-                         "Rejetée", "Validée"]
+    assert every[2:] == ["in_progress", "partially_validated", "awaiting_documents", "certificates_to_validate",
+                         "rejected", "validated"]
+    assert page.doc.xpath('//select[@name="status"]/option/text()')[:3] == [
+        "À instruire (En cours, Certificat(s) à valider)", "Tous les statuts", "En cours"]
     assert row(page, "ENR0001M0") == {
         "Numéro": "ENR0001M0", "Date de dépôt": "02/03/2026", "Statut": "En cours", "Type": "INITIAL",
         "SIRET": "34866299000038", "Dénomination": row(page, "ENR0001M0")["Dénomination"],
@@ -144,8 +145,8 @@ def test_queue_lists_what_waits_on_the_agency_by_default_and_each_filter_narrows
     def listed(**args):
         return numbers(queue(alice, **({"status": "toutes"} | args)))
 
-    assert listed(status="Validée") == ["ENR0003M0"]
-    assert listed(status="Certificat(s) à valider") == ["ENR0002M0"]
+    assert listed(status="validated") == ["ENR0003M0"]
+    assert listed(status="certificates_to_validate") == ["ENR0002M0"]
     assert listed(type="INITIAL ANTICIPE") == ["ENR0003M0"]
     assert listed(type="INITIAL") == ["ENR0002M0", "ENR0001M0"]
     assert listed(siret="812 453 678 00029") == ["ENR0002M0"]          # spaces ignored
@@ -162,7 +163,7 @@ def test_queue_lists_what_waits_on_the_agency_by_default_and_each_filter_narrows
     assert listed(dsr="biologie / lbm") == ["ENR0001M0"]
     assert listed(dsr="médecine DE") == ["ENR0002M0"]                   # part of it, any case
     assert listed(dsr="100%") == []                                      # LIKE wildcards are plain text
-    assert listed(status="Rejetée", siret="34866299000038") == []
+    assert listed(status="rejected", siret="34866299000038") == []
 
     # The filters stay in the URL and in the form.
     page = queue(alice, status="toutes", type="INITIAL", siret="81245367800029", deposited_from="2026-03-01")
@@ -177,8 +178,8 @@ def test_queue_lists_what_waits_on_the_agency_by_default_and_each_filter_narrows
 
 
 def test_sorting_by_column_header(portal, three, alice):
-    set_columns(portal, "ENR0001M0", status="Validée")
-    set_columns(portal, "ENR0003M0", status="Rejetée")
+    set_columns(portal, "ENR0001M0", status="validated")
+    set_columns(portal, "ENR0003M0", status="rejected")
     page = queue(alice, status="toutes")
     assert numbers(page) == ["ENR0003M0", "ENR0002M0", "ENR0001M0"]       # by date de dépôt, newest first
     assert page.doc.xpath('string(//th[@aria-sort])').strip() == "Date de dépôt"

@@ -55,7 +55,7 @@ def test_a_wave_1_account_files_a_complementary_enrolment_instructed_to_validate
     assert ("Demande d'enrôlement validée. Le numéro de votre demande est le ENR0001M0. Merci de le conserver"
             in page.content)
     request = stored(portal, filer.public_id)
-    assert (request.status, request.enrolment_type, request.siret) == ("En cours", "COMPLEMENTAIRE", MEDISOFT)
+    assert (request.status, request.enrolment_type, request.siret) == ("in_progress", "COMPLEMENTAIRE", MEDISOFT)
     assert request.company_name == "MEDISOFT SOLUTIONS" and request.holder_email == "contact@medisoft.fr"
     assert (request.data["vat_liable"], request.data["vat_rate"]) == ("oui", "10")
     assert kinds(portal, filer.public_id) == ["recap_pdf", "referencing_certificate"]
@@ -69,7 +69,7 @@ def test_a_wave_1_account_files_a_complementary_enrolment_instructed_to_validate
     assert "ENR0001" in row and "COMPLEMENTAIRE" in row and "En cours" in row
 
     Agent(portal).decide(filer.public_id, "valider")
-    assert stored(portal, filer.public_id).status == "Validée"
+    assert stored(portal, filer.public_id).status == "validated"
     assert any(m["Subject"].startswith("Acceptation") for m in mailbox.to("contact@medisoft.fr"))
     detail = filer.browser.get(f"/espace/demandes/{filer.public_id}")
     assert "Statut : Validée" in detail.h1
@@ -223,15 +223,15 @@ def test_an_anticipated_complementary_enrolment_is_finalised(portal, mailbox):
 
     agent = Agent(portal)
     agent.decide(filer.public_id, "valider_partiellement")
-    assert stored(portal, filer.public_id).status == "Validation partielle - En attente de certificat(s)"
+    assert stored(portal, filer.public_id).status == "partially_validated"
     page = filer.browser.get(f"/demandes/{filer.public_id}/etape")
     form = page.form().attach("doc_final_referencing_certificate", "certificat-ans.pdf", pdf_bytes("ANS"))
     page = form.fill(final_hosts_health_data="oui").attach("doc_final_hds_certificate", "hds.pdf",
                                                            pdf_bytes("HDS")).submit("Confirmer")
     assert page.status == 200, page.errors()
-    assert stored(portal, filer.public_id).status == "Certificat(s) à valider"
+    assert stored(portal, filer.public_id).status == "certificates_to_validate"
     agent.decide(filer.public_id, "valider")
-    assert stored(portal, filer.public_id).status == "Validée"
+    assert stored(portal, filer.public_id).status == "validated"
 
 
 def test_complementary_enrolment_is_for_logged_in_suppliers_of_the_siret(portal, client):

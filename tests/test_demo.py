@@ -18,8 +18,8 @@ def test_demo_requests_cover_every_status_and_the_demo_accounts_log_in(portal):
         types = {r.enrolment_type for r in requests}
     assert types == {"INITIAL", "INITIAL ANTICIPE", "COMPLEMENTAIRE"}
     assert statuses == sorted([
-        "En cours", "En cours", "En cours", "Validée", "En attente de pièce(s) jointe(s) complémentaire(s)",
-        "Validation partielle - En attente de certificat(s)", "Certificat(s) à valider", "Rejetée"])
+        "in_progress", "in_progress", "in_progress", "validated", "awaiting_documents",
+        "partially_validated", "certificates_to_validate", "rejected"])
     supplier = Browser(portal.test_client())
     log_in(supplier, "fournisseur.demo", demo.PASSWORD)
     listing = supplier.get("/espace/demandes")

@@ -13,7 +13,7 @@ from instruction_steps import Agent, file_request, link_in
 from journey import Supplier
 from people import log_in, make_user
 
-AWAITING = "En attente de pièce(s) jointe(s) complémentaire(s)"
+AWAITING = "awaiting_documents"
 
 
 def status_of(app, public_id) -> str:
@@ -66,7 +66,7 @@ def test_a_holder_without_account_deposits_with_the_mail_link_once(portal, mailb
     page = deposit(browser, link)
     assert page.status == 200 and page.h1 == "Dépôt terminé", (page.status, page.h1, page.alerts())
     assert "transmises au gestionnaire" in page.content
-    assert status_of(portal, public_id) == "En cours"
+    assert status_of(portal, public_id) == "in_progress"
     assert "kbis.pdf" in agent.review(public_id).text
 
     # Reused after « Terminer mon dépôt »: in the same browser or any other, and the session is closed.
@@ -85,7 +85,7 @@ def test_each_request_for_documents_sends_a_new_link_and_the_old_one_stops(porta
     page = browser.get(first).form().fill(document_type="kbis").attach(
         "document_file", "kbis.pdf", pdf_bytes("KBIS")).submit("Importer")
     page.form().submit("Confirmer", follow=False)
-    assert status_of(portal, public_id) == "En cours"
+    assert status_of(portal, public_id) == "in_progress"
     refused(Browser(portal.test_client()).get(first), "Ce lien a déjà servi")
 
     ask_documents(agent, public_id, message="Le KBIS est illisible : merci de le déposer de nouveau.")
@@ -94,7 +94,7 @@ def test_each_request_for_documents_sends_a_new_link_and_the_old_one_stops(porta
     refused(Browser(portal.test_client()).get(first), "remplacé par un lien plus récent")
     assert browser.get(f"/demandes/{public_id}/etape").status == 404  # the first link's session is over
     page = deposit(Browser(portal.test_client()), second, "kbis-lisible.pdf")
-    assert page.h1 == "Dépôt terminé" and status_of(portal, public_id) == "En cours"
+    assert page.h1 == "Dépôt terminé" and status_of(portal, public_id) == "in_progress"
 
 
 def test_the_link_opens_that_request_only(portal, mailbox):

@@ -44,7 +44,7 @@ def test_one_ans_number_is_enrolled_once_unless_rejected(portal, mailbox):
     Agent(portal).decide(public_id, "rejeter", reason="Pièces illisibles.")
     with portal.app_context():
         assert eligibility.may_file_ans_number(SIRET, supplier.ans_number).allowed
-        assert db.session.scalar(db.select(EnrolmentRequest.status)) == "Rejetée"
+        assert db.session.scalar(db.select(EnrolmentRequest.status)) == "rejected"
 
 
 def test_my_account_is_for_suppliers_only(portal, client):

@@ -66,7 +66,7 @@ def test_initial_enrolment_runs_headless(ctx, ans_number, expected_type):
     run.save()
     db.session.commit()
 
-    assert (request.number, request.status, request.enrolment_type) == ("ENR0001M0", "En cours", expected_type)
+    assert (request.number, request.status, request.enrolment_type) == ("ENR0001M0", "in_progress", expected_type)
     assert request.ans_number == ans_number and request.siret == "34866299000038"
     mail = db.session.scalar(db.select(OutboxMail))
     assert (mail.event, mail.recipient, mail.status) == ("accuse_reception", "rep@fournisseur-sante.fr", "pending")
@@ -84,7 +84,7 @@ def test_instruction_runs_headless(ctx):
     """instruction → supporting_documents (called) → back to the review → rejection."""
     request = enrolment.start("instruction")
     request.number, request.holder_email, request.submitted_at = "ENR0042M0", "rep@exemple.fr", clock.now()
-    request.status = "En cours"
+    request.status = "in_progress"
     run = Run.load(request.instance, request)
     task = run.ready_task(AGENT)
     assert (task.label, task.properties["decisions"]) == (
@@ -92,15 +92,15 @@ def test_instruction_runs_headless(ctx):
     with pytest.raises(TaskNotReady):     # a supplier cannot complete an agent's task
         run.complete(task.id, SUPPLIER, {})
     run.complete(task.id, AGENT, {"decision": "demander_pieces", "requested_types": ["kbis"], "message": "KBIS"})
-    assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+    assert request.status == "awaiting_documents"
     deposit = run.ready_task(SUPPLIER)
     assert deposit.form_key == "supporting_documents" and run.ready_task(AGENT) is None
     run.complete(deposit.id, SUPPLIER, {"deposit": "aucune piece", "deposited": []})
-    assert request.status == "En cours"  # back to the status before the request for documents
+    assert request.status == "in_progress"  # back to the status before the request for documents
     review = run.ready_task(AGENT)
     assert review.bpmn_id == "review"
     run.complete(review.id, AGENT, {"decision": "rejeter", "reason": "Incomplet"})
-    assert run.save().completed and request.status == "Rejetée"
+    assert run.save().completed and request.status == "rejected"
     events = [m.event for m in db.session.scalars(db.select(OutboxMail).order_by(OutboxMail.id))]
     assert events == ["demande_pieces", "rejet"]
 
@@ -194,7 +194,7 @@ def test_a_status_outside_the_known_ones_is_refused_when_it_runs(ctx):
     run = Run.load(request.instance, request)
     with pytest.raises(EngineFailure) as failure:
         run.complete(run.ready_task(SUPPLIER).id, SUPPLIER, {})
-    assert "valeur « Validée ! » inconnue pour « status »" in str(failure.value.original)
+    assert "statut « Validée ! » inconnu" in str(failure.value.original)
 
 
 #: Diagrams SpiffWorkflow's parser refuses, and what the analyst reads (in French).

@@ -116,7 +116,7 @@ def test_a_failing_lookup_is_an_incident_that_a_retry_resumes_after_the_fix(port
     assert "LOGICIEL HOP-DPI" in journey.page.content
     assert journey.complete().h1 == "Confirmation"
     request = stored(portal, public_id)
-    assert (request.number, request.status) == ("ENR0001M0", "En cours")
+    assert (request.number, request.status) == ("ENR0001M0", "in_progress")
 
 
 def test_a_failing_timer_is_an_incident_and_the_other_timers_still_fire(portal, mailbox, monkeypatch):
@@ -161,7 +161,7 @@ def test_a_failing_timer_is_an_incident_and_the_other_timers_still_fire(portal, 
     assert f"Le traitement de la demande ({number}) a repris" in " ".join(page.alerts())
     request = stored(portal, late)
     assert request.overdue_since is not None
-    assert request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+    assert request.status == "awaiting_documents"
     with portal.app_context():
         assert sum(drain(timers.fire_next)) == 0
     reminders = [m for m in mailbox.messages if m["message"]["Subject"].startswith("Relance")]
@@ -181,7 +181,7 @@ def test_a_failing_decision_is_kept_and_completed_by_the_retry(portal, mailbox):
         # The decision is recorded, the status set before the mail stays; the agent is told which task waits.
         assert page.status == 503 and "Incident technique en cours" in page.content
         assert "« Envoyer le courriel de rejet » a échoué" in page.content
-        assert stored(portal, public_id).status == "Rejetée"
+        assert stored(portal, public_id).status == "rejected"
         admin = Agent(portal, "admin")
         assert "Voir les incidents" in admin.review(public_id).content
     page = admin.browser.get("/gestion/incidents").form_with("Relancer").submit("Relancer")
@@ -192,4 +192,4 @@ def test_a_failing_decision_is_kept_and_completed_by_the_retry(portal, mailbox):
     history = review.texts('//section[@id="historique"]//tr')
     assert any("Incident technique : traitement interrompu" in line for line in history)
     assert any("Relance après incident : traitement repris" in line for line in history)
-    assert stored(portal, public_id).status == "Rejetée"
+    assert stored(portal, public_id).status == "rejected"

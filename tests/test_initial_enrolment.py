@@ -64,7 +64,7 @@ def test_each_branch_ends_with_the_right_request(portal, client, mailbox, scenar
     assert "Demande d'enrôlement enregistrée. Le numéro de votre demande est le ENR0001M0." in page.content
 
     request, filed, recap = only_request(portal)
-    assert (request.number, request.status, request.enrolment_type) == ("ENR0001M0", "En cours", expected_type)
+    assert (request.number, request.status, request.enrolment_type) == ("ENR0001M0", "in_progress", expected_type)
     assert request.siret == supplier.siret and request.ans_number == supplier.ans_number
     assert request.submitted_at == SUBMITTED_AT
     assert request.holder_email == supplier.holder_email

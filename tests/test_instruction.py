@@ -29,13 +29,13 @@ def test_validation_opens_the_account_and_the_supplier_sees_its_request(portal, 
     page = agent.decide(public_id, "valider")
     assert page.status == 200, page.alerts()
     request = stored(portal, public_id)
-    assert request.status == "Validée"
+    assert request.status == "validated"
     mails = subjects(mailbox, supplier.holder_email)
     assert len(mails) == 4, mails  # acknowledgment, validation, identifiant, password link
     assert any(s.startswith("Acceptation de votre demande d'inscription ENR") for s in mails)
     holder = Holder(portal, mailbox, supplier.holder_email)
     detail = holder.detail(public_id)
-    assert detail.status == 200 and "Statut : Validée" in detail.text
+    assert detail.status == 200 and "Statut : Validée" in detail.content
     with portal.app_context():
         audit = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
         assert [a.action for a in audit][-1] == "Décision : Valider"
@@ -47,7 +47,7 @@ def test_rejection_needs_a_reason_and_mails_it(portal, mailbox):
     page = agent.decide(public_id, "rejeter")
     assert page.status == 422 and "Veuillez indiquer le motif du rejet" in " ".join(page.errors().get("reason", []))
     page = agent.decide(public_id, "rejeter", reason="Le RIB ne correspond pas au titulaire indiqué.")
-    assert stored(portal, public_id).status == "Rejetée"
+    assert stored(portal, public_id).status == "rejected"
     rejection = next(m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Rejet"))
     assert "Le RIB ne correspond pas au titulaire indiqué." in mailbox.text(rejection)
     assert "nouvelle demande" in mailbox.text(rejection)
@@ -73,7 +73,7 @@ def test_an_agent_must_hold_the_request_to_decide(portal, mailbox):
     page = second.browser.get(f"/demandes/{public_id}/etape")
     assert page.status == 403 and "Prenez d'abord la demande en charge" in page.content
     page = first.decide(public_id, "valider")
-    assert stored(portal, public_id).status == "Validée"
+    assert stored(portal, public_id).status == "validated"
 
 
 def _request_documents(agent, public_id, *types, message="Merci de fournir ces pièces."):
@@ -97,7 +97,7 @@ def test_the_supporting_documents_loop_runs_three_times(portal, mailbox):
     log_in(browser, login, password)
     for round_number in range(1, 4):
         _request_documents(agent, public_id, "kbis", "rib", message=f"Tour {round_number} : KBIS et RIB récents.")
-        assert stored(portal, public_id).status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+        assert stored(portal, public_id).status == "awaiting_documents"
         request_mail = [m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Demande de pièces")]
         assert len(request_mail) == round_number
         text = mailbox.text(request_mail[-1])
@@ -116,11 +116,11 @@ def test_the_supporting_documents_loop_runs_three_times(portal, mailbox):
         assert page.status == 200 and f"« kbis-{round_number}.pdf » a bien été importé" in " ".join(page.alerts())
         assert f"kbis-{round_number}.pdf" in " ".join(page.texts("//*[@id='imported']//a"))
         page = page.form().submit("Confirmer")
-        assert stored(portal, public_id).status == "En cours"
+        assert stored(portal, public_id).status == "in_progress"
         review = agent.review(public_id)
         assert f"kbis-{round_number}.pdf" in review.text
     agent.decide(public_id, "valider")
-    assert stored(portal, public_id).status == "Validée"
+    assert stored(portal, public_id).status == "validated"
 
 
 def test_no_documents_to_add_sends_the_request_back_to_the_agent(portal, mailbox):
@@ -134,7 +134,7 @@ def test_no_documents_to_add_sends_the_request_back_to_the_agent(portal, mailbox
     log_in(browser, login, password)
     page = browser.get(f"/demandes/{public_id}/etape").form().submit("Je ne souhaite pas ajouter de pièces justificatives")
     assert page.status == 200 and "Statut : En cours" in page.content  # back on the request's page
-    assert stored(portal, public_id).status == "En cours"
+    assert stored(portal, public_id).status == "in_progress"
     assert agent.decision_form(public_id).status == 200
 
 
@@ -155,7 +155,7 @@ def test_the_reminder_fires_when_the_deposit_is_late(portal, mailbox):
     with portal.app_context():
         assert sum(drain(timers.fire_next)) == 1
     request = stored(portal, public_id)
-    assert request.overdue_since is not None and request.status == "En attente de pièce(s) jointe(s) complémentaire(s)"
+    assert request.overdue_since is not None and request.status == "awaiting_documents"
     reminder = [m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Relance")]
     assert len(reminder) == 1 and "- RIB" in mailbox.text(reminder[0])
     queue = agent.browser.get("/gestion/demandes?status=toutes")
@@ -171,7 +171,7 @@ def test_anticipated_enrolment_is_finalised_with_its_certificates(portal, mailbo
     assert stored(portal, public_id).enrolment_type == "INITIAL ANTICIPE"
     agent = Agent(portal)
     agent.decide(public_id, "valider_partiellement")
-    assert stored(portal, public_id).status == "Validation partielle - En attente de certificat(s)"
+    assert stored(portal, public_id).status == "partially_validated"
     partial = next(m for m in mailbox.to(supplier.holder_email) if "« anticipé »" in m["Subject"])
     text = mailbox.text(partial)
     assert "Votre certificat de référencement" in text
@@ -194,7 +194,7 @@ def test_anticipated_enrolment_is_finalised_with_its_certificates(portal, mailbo
     page = form.submit("Confirmer")
     assert page.status == 200, page.errors()
     request = stored(portal, public_id)
-    assert request.status == "Certificat(s) à valider"
+    assert request.status == "certificates_to_validate"
     with portal.app_context():
         kinds = [d.kind for d in db.session.get(EnrolmentRequest, request.id).documents if d.state == "filed"]
     assert "referencing_certificate" in kinds
@@ -202,7 +202,7 @@ def test_anticipated_enrolment_is_finalised_with_its_certificates(portal, mailbo
         {"hds_certificate"} if hosts == "oui" else {"hds_attestation"} if hosts == "non" else set())
 
     agent.decide(public_id, "valider")
-    assert stored(portal, public_id).status == "Validée"
+    assert stored(portal, public_id).status == "validated"
     validated = [m for m in mailbox.to(supplier.holder_email) if m["Subject"].startswith("Validation de vos certificats")]
     assert len(validated) == 1 and "« Validée »" in mailbox.text(validated[0])
     detail = holder.detail(public_id)
@@ -220,7 +220,7 @@ def test_certificates_can_be_rejected(portal, mailbox):
     assert "valider_partiellement" not in page.form_with("Enregistrer la décision").element.xpath(
         ".//input[@name='decision']/@value")
     agent.decide(public_id, "rejeter", reason="Le certificat ne correspond pas au numéro ANS.")
-    assert stored(portal, public_id).status == "Rejetée"
+    assert stored(portal, public_id).status == "rejected"
     assert any(m["Subject"].startswith("Rejet") for m in mailbox.to(supplier.holder_email))
 
 
@@ -244,7 +244,7 @@ def test_two_tabs_deciding_at_once_record_one_decision_and_one_mail(portal, mail
     for thread in threads:
         thread.join()
     assert sorted(results) == [303, 409], results
-    assert stored(portal, public_id).status == "Validée"
+    assert stored(portal, public_id).status == "validated"
     with portal.app_context():
         decisions = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action.like("Décision%"))).all()
     assert len(decisions) == 1

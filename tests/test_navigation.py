@@ -128,7 +128,7 @@ def test_unknown_ans_number_says_to_contact_the_assistance(portal, client):
     assert value(page, "ans_number") == "XXe2ZZZ999"
     with portal.app_context():
         request = db.session.scalar(db.select(EnrolmentRequest))
-        assert (request.ans_number, request.status, request.number) == (None, "Brouillon", None)
+        assert (request.ans_number, request.status, request.number) == (None, "draft", None)
     # Correcting the number continues normally.
     journey.supplier.ans_number = "JGe2DPI009"
     journey.next()

@@ -46,8 +46,8 @@ BROKEN = [
      "lookup_bank", "service inconnu « bank.verifier »"),
     ("parameter", "initial_enrolment.bpmn", '<spiffworkflow:parameter id="bic" type="str" value="bic" />', "",
      "lookup_bank", "paramètre obligatoire « bic » absent"),
-    ("status", "initial_enrolment.bpmn", "value=\"'En cours'\"", "value=\"'Presque finie'\"",
-     "status_in_progress", "valeur « Presque finie » inconnue pour « status »"),
+    ("status", "initial_enrolment.bpmn", "value=\"'in_progress'\"", "value=\"'Presque finie'\"",
+     "status_in_progress", "statut « Presque finie » inconnu"),
     ("expression", "initial_enrolment.bpmn", ">bank['valid']<", ">bank['valid'].__class__<",
      "bank_valid", "Expression refusée"),
     ("gateway", "initial_enrolment.bpmn",
@@ -145,7 +145,7 @@ def test_deploy_keeps_running_requests_on_their_version_and_rollback_restores(an
     agent.decide(old_id, "valider")
     with app.app_context():
         old = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == old_id))
-        assert old.status == "Validée" and old.instance.process_version.version == 1
+        assert old.status == "validated" and old.instance.process_version.version == 1
 
     page = analyst.browser.get("/processus")
     row = page.texts("//tr[@id='version-instruction-2']")[0]
@@ -186,9 +186,10 @@ def test_the_studio_is_for_analysts_and_admins(portal, analyst):
     page = analyst.browser.get("/processus/fichiers/instruction.bpmn")
     assert page.status == 200 and page.doc.xpath("//*[@id='studio-canvas']")
     catalogue = analyst.browser.client.get("/processus/catalogue").get_json()
-    assert "vat_regime" in catalogue["forms"] and "Validée" in catalogue["statuses"]
+    assert "vat_regime" in catalogue["forms"] and "validated" in catalogue["statuses"]
     status = next(h for h in catalogue["handlers"] if h["name"] == "enrolment.set_status")
-    assert status["params"][0]["name"] == "status" and "En cours" in status["params"][0]["choices"]
+    assert status["params"][0]["name"] == "status" and "in_progress" in status["params"][0]["choices"]
+    assert status["params"][0]["labels"]["in_progress"] == "En cours (in_progress)"
 
 
 def test_cli_deploys_one_file_with_the_rest_of_the_deployed_set(analyst, tmp_path):

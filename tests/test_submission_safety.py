@@ -49,7 +49,7 @@ def test_double_terminer_gives_one_request(portal, ready_to_finish, mailbox):
     assert second.status == 409 and "Cette étape a déjà été enregistrée" in second.content
     assert "ENR0001M0" in second.content
     assert state(portal) | {"documents": None} == {
-        "numbers": ["ENR0001M0"], "statuses": ["En cours"], "counter": 1, "mails": 1, "recaps": 1,
+        "numbers": ["ENR0001M0"], "statuses": ["in_progress"], "counter": 1, "mails": 1, "recaps": 1,
         "documents": None}
     assert len(mailbox.messages) == 1
 
@@ -95,7 +95,7 @@ def test_a_failing_service_task_keeps_the_request_until_it_is_retried(portal, re
     assert "Un incident technique empêche pour le moment la suite du traitement de votre demande." in page.content
     assert "WeasyPrint" not in page.text and "Traceback" not in page.text
     # What ran before the failed task is kept (the number, the status); the PDF and the mail wait.
-    assert state(portal) == before | {"numbers": ["ENR0001M0"], "statuses": ["En cours"], "counter": 1}
+    assert state(portal) == before | {"numbers": ["ENR0001M0"], "statuses": ["in_progress"], "counter": 1}
     assert before["counter"] == 0 and before["mails"] == 0 and before["recaps"] == 0
     assert mailbox.messages == []
     assert files_on_disk(portal) == before["documents"]
@@ -109,7 +109,7 @@ def test_a_failing_service_task_keeps_the_request_until_it_is_retried(portal, re
     page = admin.browser.get("/gestion/incidents").form_with("Relancer").submit("Relancer")
     assert "Le traitement de la demande (ENR0001M0) a repris" in " ".join(page.alerts())
     assert state(portal) | {"documents": None} == {
-        "numbers": ["ENR0001M0"], "statuses": ["En cours"], "counter": 1, "mails": 1, "recaps": 1,
+        "numbers": ["ENR0001M0"], "statuses": ["in_progress"], "counter": 1, "mails": 1, "recaps": 1,
         "documents": None}
     assert len(mailbox.messages) == 1
     assert files_on_disk(portal) == state(portal)["documents"]

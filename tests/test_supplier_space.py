@@ -10,8 +10,6 @@ from flask import render_template_string
 from app import clock
 from app.extensions import db
 from app.models import EnrolmentRequest
-from app.models.request import (AWAITING_DOCUMENTS, CERTIFICATES_TO_VALIDATE, IN_PROGRESS,
-                                PARTIALLY_VALIDATED, REJECTED, VALIDATED)
 from app.services import enrolment as enrolments
 from app.services import listing
 from browser import Browser
@@ -20,8 +18,12 @@ from people import log_in, make_user
 
 SIRET_A = "34866299000038"     # the editor of JGe2DPI009 (Journey's default supplier)
 SIRET_B = "88412097300018"     # a distributor of the same software
-GUIDE_STATUSES = [IN_PROGRESS, PARTIALLY_VALIDATED, AWAITING_DOCUMENTS, CERTIFICATES_TO_VALIDATE,
-                  REJECTED, VALIDATED]
+# The statuses of bpmn/package/statuses.json (codes) and what suppliers read.
+IN_PROGRESS, PARTIALLY_VALIDATED, AWAITING_DOCUMENTS, CERTIFICATES_TO_VALIDATE, REJECTED, VALIDATED = GUIDE_STATUSES = [
+    "in_progress", "partially_validated", "awaiting_documents", "certificates_to_validate", "rejected", "validated"]
+LABELS = {IN_PROGRESS: "En cours", PARTIALLY_VALIDATED: "Validation partielle - En attente de certificat(s)",
+          AWAITING_DOCUMENTS: "En attente de pièce(s) jointe(s) complémentaire(s)",
+          CERTIFICATES_TO_VALIDATE: "Certificat(s) à valider", REJECTED: "Rejetée", VALIDATED: "Validée"}
 FILED_AT = datetime(2026, 3, 5, 14, 30, tzinfo=timezone.utc)
 COLUMNS = ["Numéro demande", "Date de dépôt", "Statut", "Siret fournisseur", "Profil référencé",
            "Type d'enrôlement", "Actions"]
@@ -126,13 +128,13 @@ def test_home_counts_the_account_requests_by_status_zeros_included(portal, clien
     page = browser.get("/espace")
     assert page.status == 200 and page.h1 == "Accueil fournisseur"
     counts = {row["Statut"]: row["Nombre de demandes"] for row in rows(page, "status-counts")}
-    assert counts == {IN_PROGRESS: "2", PARTIALLY_VALIDATED: "0", AWAITING_DOCUMENTS: "0",
-                      CERTIFICATES_TO_VALIDATE: "0", REJECTED: "0", VALIDATED: "1"}
+    assert counts == {LABELS[IN_PROGRESS]: "2", LABELS[PARTIALLY_VALIDATED]: "0", LABELS[AWAITING_DOCUMENTS]: "0",
+                      LABELS[CERTIFICATES_TO_VALIDATE]: "0", LABELS[REJECTED]: "0", LABELS[VALIDATED]: "1"}
     assert page.texts('//table[@id="status-counts"]/tfoot//td') == ["3"]
     assert links(page, "//main//a")["Gérer mes demandes d'enrôlement"] == "/espace/demandes"
 
     validated = browser.get(page.doc.xpath(f'//tr[@data-status="{VALIDATED}"]//a')[0].get("href"))
-    assert [row["Statut"] for row in rows(validated)] == [VALIDATED]
+    assert [row["Statut"] for row in rows(validated)] == [LABELS[VALIDATED]]
 
 
 # --- « Gérer mes demandes d'enrôlement » ------------------------------------------------------------
@@ -148,7 +150,7 @@ def test_list_shows_the_guide_columns_for_a_filed_request(portal, client):
     assert page.texts("//table[@id='requests']/caption") == ["Liste des demandes d'enrôlement (1)"]
     [row] = rows(page)
     assert number == "ENR0001M0"
-    assert row == {"Numéro demande": "ENR0001", "Date de dépôt": "05/03/2026", "Statut": IN_PROGRESS,
+    assert row == {"Numéro demande": "ENR0001", "Date de dépôt": "05/03/2026", "Statut": LABELS[IN_PROGRESS],
                    "Siret fournisseur": SIRET_A, "Profil référencé": "Général, Stocka…",
                    "Type d'enrôlement": "INITIAL", "Actions": "Consulter la demande ENR0001"}
     assert row_of(page, number).xpath(".//span[@title]")[0].get("title") == "Général, Stockage"
@@ -252,7 +254,7 @@ def test_detail_shows_recap_sections_documents_and_mails(portal, client, mailbox
 
     page = browser.get(links(row_of(browser.get("/espace/demandes"), number))["Consulter"])
     assert page.status == 200
-    assert page.h1 == f"Détails de la demande d'enrôlement ENR0001 - Statut : {IN_PROGRESS}"
+    assert page.h1 == f"Détails de la demande d'enrôlement ENR0001 - Statut : {LABELS[IN_PROGRESS]}"
     recap = page.texts('//section[@id="recapitulatif"]//p')
     assert recap == ["Enrôlement : ENR0001M0", f"SIRET : {SIRET_A}",
                      "Dénomination sociale : BEAUJOLAIS INFORMATIQUE SANTE",

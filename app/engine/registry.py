@@ -17,6 +17,9 @@ class Param:
     required: bool = True
     #: When set, the value must be one of these (literals checked at deploy, any value at run time).
     choices: tuple[str, ...] | None = None
+    #: Values offered by the studio, read when it asks (process data, e.g. the statuses): () ->
+    #: [(value, label)]. The handler checks the value itself when it runs.
+    options: Callable[[], list[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Service tasks of the enrolment: number, type, submission, status, recap PDF."""
 from .. import clock
-from ..models import STATUSES, TYPES
-from ..models.request import VALIDATIONS
+from ..models import TYPES
+from ..package import statuses
 from ..engine.registry import Param, handler
 from ..package import document_types
 from ..services import documents, enrolment, pdf
@@ -27,16 +27,22 @@ def submit(ctx):
 
 
 @handler("enrolment.set_status", "Changement de statut",
-         Param("status", "Statut", choices=STATUSES))
+         Param("status", "Statut", options=statuses.options))
 def set_status(ctx, status):
-    """Returns the status it replaced too, so that a diagram can come back to it later."""
+    """``status``: a status's code (a literal is checked at deployment; an expression's value here:
+    an unknown one fails the task). Returns the status it replaced too, so that a diagram can come
+    back to it later."""
+    code = statuses.current().code_of(status)
+    if code is None:
+        raise ValueError(f"statut « {status} » inconnu : ce n'est le code d'aucun statut du paquet de processus")
+    found = statuses.of(code)
     previous = ctx.request.status
-    ctx.request.status = status
+    ctx.request.status = code
     ctx.request.status_changed_at = ctx.now
-    if status in VALIDATIONS and ctx.request.validated_at is None:
+    if found.validation and ctx.request.validated_at is None:
         ctx.request.validated_at = ctx.now
-    enrolment.record(ctx.request, "système", f"Statut : {status}")
-    return {"status": status, "previous": previous}
+    enrolment.record(ctx.request, "système", f"Statut : {found.agent_label}")
+    return {"status": code, "previous": previous}
 
 
 @handler("enrolment.mark_overdue", "Signaler la demande en retard (dépôt attendu du fournisseur)")

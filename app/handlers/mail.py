@@ -3,7 +3,7 @@ whose variables are declared in ``app/package/mails.py``) for the request's acco
 from flask import current_app
 
 from .. import clock
-from ..package import document_types
+from ..package import document_types, statuses
 from ..services import accounts, outbox
 from ..engine.registry import Param, handler
 
@@ -24,7 +24,7 @@ def send(ctx, template):
     decision = ctx.data  # what the last agent decision said, when the mail follows one
     context = {
         "number": request.number, "siret": request.siret, "submitted_at": request.submitted_at,
-        "status": request.status, "enrolment_type": request.enrolment_type, "data": request.data,
+        "status": statuses.of(request.status).supplier_label, "enrolment_type": request.enrolment_type, "data": request.data,
         "ans_number": request.ans_number, "company_name": request.company_name,
         "is_dpi": request.is_sons_dpi,
         "reason": decision.get("reason") or "", "message": decision.get("message") or "",

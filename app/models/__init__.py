@@ -5,11 +5,11 @@ from .incident import Incident
 from .mail import OutboxMail
 from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WaitingLane, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
-from .request import STATUSES, TYPES, EnrolmentRequest, RequestEvent
+from .request import TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
-    "Referencing", "RequestEvent", "STATUSES", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
+    "Referencing", "RequestEvent", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
 ]

@@ -7,23 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .types import UTCDateTime
 
-DRAFT = "Brouillon"
-IN_PROGRESS = "En cours"
-PARTIALLY_VALIDATED = "Validation partielle - En attente de certificat(s)"
-AWAITING_DOCUMENTS = "En attente de pièce(s) jointe(s) complémentaire(s)"
-CERTIFICATES_TO_VALIDATE = "Certificat(s) à valider"
-REJECTED = "Rejetée"
-VALIDATED = "Validée"
-
-#: Every status a diagram may set (the guide's, plus the draft before « Terminer »).
-STATUSES = (DRAFT, IN_PROGRESS, PARTIALLY_VALIDATED, AWAITING_DOCUMENTS,
-            CERTIFICATES_TO_VALIDATE, REJECTED, VALIDATED)
-
-#: The statuses in which a request waits on the agency (the agents' queue by default).
-WAITING_ON_AGENCY = (IN_PROGRESS, CERTIFICATES_TO_VALIDATE)
-
-#: Statuses that record a validation by an agent (set validated_at the first time).
-VALIDATIONS = (PARTIALLY_VALIDATED, VALIDATED)
+#: The status of a request before « Terminer »: the code of the draft status (what every status
+#: means, and which statuses exist, is process data: app/package/statuses.py).
+DRAFT = "draft"
 
 #: Every enrolment type a diagram may set.
 TYPES = ("INITIAL", "INITIAL ANTICIPE", "COMPLEMENTAIRE", "COMPLEMENTAIRE ANTICIPE")
@@ -39,6 +25,7 @@ class EnrolmentRequest(db.Model):
     # Projections written by the diagram's service tasks, indexed for lists and searches.
     sequence: Mapped[int | None] = mapped_column(Integer, unique=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    # The code of its status (app/package/statuses.py says what it means).
     status: Mapped[str] = mapped_column(String(80), index=True, default=DRAFT)
     enrolment_type: Mapped[str | None] = mapped_column(String(40), index=True)
     siret: Mapped[str | None] = mapped_column(String(14), index=True)

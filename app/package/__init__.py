@@ -382,3 +382,4 @@ from . import mails  # noqa: E402,F401
 from . import document_types  # noqa: E402,F401
 from . import forms  # noqa: E402,F401
 from . import roles  # noqa: E402,F401
+from . import statuses  # noqa: E402,F401

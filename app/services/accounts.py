@@ -41,9 +41,9 @@ from flask import current_app
 from .. import clock
 from ..extensions import db
 from ..models import AccountToken, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
-from ..models.request import AWAITING_DOCUMENTS
+from ..package import statuses
 from .. import roles
-from ..roles import SUPPLIER
+from ..roles import ROLES, SUPPLIER
 from . import outbox
 from .enrolment import account_holder, holder_is_depositary
 
@@ -300,7 +300,7 @@ def check_deposit_link(token: str) -> tuple[AccountToken | None, str | None]:
         return None, ("Ce lien de dépôt n'est pas reconnu. Vérifiez que l'adresse copiée depuis le courriel "
                       "« Demande de pièces justificatives complémentaires » est complète.")
     number = link.request.number
-    if link.used_at is not None or (deposit_link_open(link) and link.request.status != AWAITING_DOCUMENTS):
+    if link.used_at is not None or (deposit_link_open(link) and not statuses.of(link.request.status).offers(statuses.DEPOSIT)):
         return None, (f"Ce lien a déjà servi : le dépôt des pièces de la demande d'enrôlement {number} est "
                       "terminé. Si l'Agence a besoin d'autres pièces, vous recevrez un nouveau courriel avec "
                       "un nouveau lien.")

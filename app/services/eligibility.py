@@ -15,15 +15,19 @@ module all ask here.
   a complementary one);
 - funding advances are possible once a request is « Validée » and no anticipated request of the
   SIRET is still waiting to be finalised.
+
+Which statuses reject, validate or leave an anticipated request to finalise is the statuses' own
+definition (their outcome: app/package/statuses.py), not a list here.
 """
 from dataclasses import dataclass
 
 from ..extensions import db
 from ..models import EnrolmentRequest, SupplierAccess, User
-from ..models.request import CERTIFICATES_TO_VALIDATE, PARTIALLY_VALIDATED, REJECTED, VALIDATED
+from ..package import statuses
 
-#: Statuses of an anticipated request validated partially but not finalised yet.
-NOT_FINALISED = (PARTIALLY_VALIDATED, CERTIFICATES_TO_VALIDATE)
+
+def _not_rejected():
+    return EnrolmentRequest.status.not_in(statuses.current().codes(lambda status: status.rejected))
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def _submitted(siret: str):
 
 def _open(siret: str):
     """The submitted requests of ``siret`` that are not rejected."""
-    return _submitted(siret).where(EnrolmentRequest.status != REJECTED)
+    return _submitted(siret).where(_not_rejected())
 
 
 def _carrying(ans_number: str):
@@ -59,14 +63,14 @@ def may_file_complementary(siret: str) -> Verdict:
     return Verdict(False, "Une demande complémentaire n'est possible qu'après la validation, par un "
                           "gestionnaire de l'ASP, de votre première demande d'enrôlement de la vague 2 "
                           f"(initiale ou complémentaire) : la demande {waiting.number} est au statut "
-                          f"« {waiting.status} ». Vous serez informé par courriel de sa validation.")
+                          f"« {statuses.of(waiting.status).supplier_label} ». Vous serez informé par courriel de sa validation.")
 
 
 def may_file_ans_number(siret: str, ans_number: str) -> Verdict:
     existing = db.session.scalars(_open(siret).where(_carrying(ans_number))).first()
     if existing is not None:
         return Verdict(False, f"Le numéro de référencement {existing.ans_number} fait déjà l'objet de la demande "
-                              f"d'enrôlement {existing.number} (statut : {existing.status}). Un numéro ANS ne "
+                              f"d'enrôlement {existing.number} (statut : {statuses.of(existing.status).supplier_label}). Un numéro ANS ne "
                               "peut être enrôlé qu'une fois ; seule une demande rejetée peut être redéposée.")
     return Verdict(True)
 
@@ -74,7 +78,7 @@ def may_file_ans_number(siret: str, ans_number: str) -> Verdict:
 def ans_number_enrolled(ans_number: str) -> bool:
     """Whether some SIRET already has a submitted, not rejected request for ``ans_number``."""
     return db.session.scalars(db.select(EnrolmentRequest.id).where(
-        EnrolmentRequest.number.is_not(None), EnrolmentRequest.status != REJECTED, _carrying(ans_number))
+        EnrolmentRequest.number.is_not(None), _not_rejected(), _carrying(ans_number))
     ).first() is not None
 
 
@@ -108,11 +112,12 @@ def signature_mandate_required(siret: str, email: str) -> bool:
 
 
 def funding_advances_allowed(siret: str) -> Verdict:
-    statuses = set(db.session.scalars(_submitted(siret).with_only_columns(EnrolmentRequest.status)))
-    if statuses & set(NOT_FINALISED):
+    found = [statuses.of(code) for code in
+             set(db.session.scalars(_submitted(siret).with_only_columns(EnrolmentRequest.status)))]
+    if any(status.not_finalised for status in found):
         return Verdict(False, "Votre enrôlement anticipé n'est pas encore finalisé : déposez votre certificat "
                               "de référencement (et, pour un SONS DPI, le document HDS) pour pouvoir déposer "
                               "des demandes d'avance.")
-    if VALIDATED not in statuses:
+    if not any(status.validated for status in found):
         return Verdict(False, "Aucune de vos demandes d'enrôlement n'est encore validée.")
     return Verdict(True)

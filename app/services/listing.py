@@ -6,7 +6,7 @@ or slices it, so that access control stays at the one choke point:
 
     select = listing.newest_first(Criteria.from_args(request.args).apply(access.visible_requests()))
     page = listing.paginate(select, request.args.get("page"), per_page=20)
-    counts = listing.count_by(access.visible_requests(), EnrolmentRequest.status, SUBMITTED_STATUSES)
+    counts = listing.count_by(access.visible_requests(), EnrolmentRequest.status, listing.submitted_statuses())
 """
 from dataclasses import asdict, dataclass, fields
 from math import ceil
@@ -14,10 +14,14 @@ from math import ceil
 from sqlalchemy import func
 
 from ..extensions import db
-from ..models.request import DRAFT, STATUSES, TYPES, EnrolmentRequest
+from ..models.request import TYPES, EnrolmentRequest
+from ..package import statuses
 
-#: The statuses a submitted request may have, in the guide's order (drafts are never listed).
-SUBMITTED_STATUSES = tuple(status for status in STATUSES if status != DRAFT)
+
+def submitted_statuses() -> tuple[str, ...]:
+    """The codes of the statuses a submitted request may have, in the package's order (drafts are
+    never listed)."""
+    return tuple(status.code for status in statuses.current().submitted)
 
 
 # --- pagination ---------------------------------------------------------------------------------
@@ -101,7 +105,7 @@ class Criteria:
 
     number: str = ""          # part of the request number, any case (« ENR0565 » finds ENR0565M0)
     ans_number: str = ""      # part of the ANS referencing number, any case
-    status: str = ""          # one of SUBMITTED_STATUSES
+    status: str = ""          # the code of a status (submitted_statuses)
     type: str = ""            # one of TYPES
 
     @classmethod
@@ -109,7 +113,7 @@ class Criteria:
         """From a mapping of user input (e.g. ``request.args``); unknown statuses and types are
         ignored."""
         values = {f.name: " ".join(str(args.get(f.name) or "").split())[:80] for f in fields(cls)}
-        if values["status"] not in SUBMITTED_STATUSES:
+        if values["status"] not in submitted_statuses():
             values["status"] = ""
         if values["type"] not in TYPES:
             values["type"] = ""

@@ -4,7 +4,11 @@ from .. import clock
 from ..engine import Run
 from ..engine.position import Position, position
 from .. import roles
-from ..roles import AGENT
+from ..package import statuses
+from ..roles import AGENT, LANE_OF_ROLE, SUPPLIER
+
+SUPPLIER_LANE = LANE_OF_ROLE[SUPPLIER]
+AGENT_LANE = LANE_OF_ROLE[AGENT]
 
 
 def of(request) -> Position:
@@ -16,8 +20,9 @@ def turn_line(request, where: Position, for_staff: bool = False) -> str | None:
     ``for_staff``, to the agency's staff); None while nobody is to act (the system works)."""
     if where.completed:
         decided = f" le {clock.datetime_fr(request.status_changed_at)}" if request.status_changed_at else ""
-        return (f"Demande instruite : {request.status.lower()}{decided}." if for_staff
-                else f"Votre demande est instruite : {request.status.lower()}{decided}.")
+        label = statuses.of(request.status).label(for_staff).lower()
+        return (f"Demande instruite : {label}{decided}." if for_staff
+                else f"Votre demande est instruite : {label}{decided}.")
     turn = where.turn
     if turn is None:
         return None

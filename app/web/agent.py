@@ -10,14 +10,21 @@ from .. import access, clock
 from ..engine import Run
 from ..extensions import db
 from ..models import EnrolmentRequest, User, WaitingLane
-from ..models.request import WAITING_ON_AGENCY
+from ..package import statuses
+from ..roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE
 from ..services import audit, claims, listing
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
 
 PER_PAGE = 20
-SORTS = {"date": EnrolmentRequest.submitted_at, "number": EnrolmentRequest.sequence,
-         "status": EnrolmentRequest.status}
+SORTS = {"date": lambda: EnrolmentRequest.submitted_at, "number": lambda: EnrolmentRequest.sequence,
+         "status": lambda: _status_order()}
+
+
+def _status_order():
+    """The statuses in the package's order (the order of the filter)."""
+    codes = statuses.current().codes()
+    return db.case({code: index for index, code in enumerate(codes)}, value=EnrolmentRequest.status, else_=len(codes))
 
 
 def _filtered(form: QueueFilters, criteria: listing.Criteria):
@@ -25,7 +32,7 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
     if not criteria.status and form.status.data != ALL:
         # By default, what waits on the agency, and of that what waits on the user: a ready task in
         # a lane of one of their roles (an analyst, who works in none, follows all of it).
-        query = query.where(EnrolmentRequest.status.in_(WAITING_ON_AGENCY))
+        query = query.where(EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct]))
         lanes = access.current_lanes()
         if lanes:
             query = query.where(EnrolmentRequest.instance_id.in_(
@@ -48,7 +55,7 @@ def _paris_midnight(day) -> datetime:
 def _sorted(query, sort: str, order: str):
     """Sorted by ``sort`` then by id (a total order: rows never move between pages)."""
     direction = "asc" if order == "asc" else "desc"
-    return query.order_by(getattr(SORTS[sort], direction)(), getattr(EnrolmentRequest.id, direction)())
+    return query.order_by(getattr(SORTS[sort](), direction)(), getattr(EnrolmentRequest.id, direction)())
 
 
 @bp.get("/demandes")

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from .. import access
 from ..extensions import db
-from ..models.request import AWAITING_DOCUMENTS
+from ..package import statuses
 from ..services import accounts, eligibility
 from ..services import enrolment as enrolments
 
@@ -41,7 +41,7 @@ def after_steps(public_id):
     if enrolment.is_draft:
         return redirect(url_for("tasks.step", public_id=public_id))
     if access.opened_by_deposit_link(enrolment):  # reached with the mail's deposit link
-        if enrolment.status == AWAITING_DOCUMENTS:
+        if statuses.of(enrolment.status).offers(statuses.DEPOSIT):
             return redirect(url_for("tasks.step", public_id=public_id))
         accounts.finish_deposit(enrolment)  # « Terminer mon dépôt » went through: the link is spent
         db.session.commit()

@@ -77,7 +77,8 @@ def catalogue():
         forms=sorted({*forms.REGISTRY, *package.draft_value("forms")}),
         handlers=[{"name": h.name, "label": h.label,
                    "params": [{"name": p.name, "label": p.label, "required": p.required,
-                               "choices": list(p.choices or ())} for p in h.params]}
+                               "choices": [value for value, _ in p.options()] if p.options else list(p.choices or ()),
+                               "labels": dict(p.options()) if p.options else {}} for p in h.params]}
                   for h in sorted(HANDLERS.values(), key=lambda h: h.name)],
         lanes=list(LANES), statuses=list(STATUSES),
         decisions=[{"code": code, "label": label} for code, label in DECISIONS.items()])
@@ -175,7 +176,7 @@ def package_deploy():
     db.session.commit()
     flash(f"Paquet de processus version {row.version} déployé. Les nouvelles demandes le suivent ; "
           "les demandes en cours gardent le leur." if row else "Aucun changement à déployer.", "success")
-    return redirect(url_for(".index"), code=303)
+    return redirect(_back(), code=303)
 
 
 @bp.post("/paquet/versions/<int:number>/retour")

@@ -3,29 +3,22 @@ of a request. Only the requests of the SIRETs the account was opened for (access
 access.load_request)."""
 import re
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 
 from .. import access
-from ..models.request import AWAITING_DOCUMENTS, PARTIALLY_VALIDATED, TYPES, EnrolmentRequest
+from ..models.request import TYPES, EnrolmentRequest
+from ..package import statuses
 from ..services import listing, timeline
 
 bp = Blueprint("supplier", __name__)
 
 PER_PAGE = 20
 
-#: What the supplier is asked to do, by status: the label of the link (list « Actions », detail
-#: page button) to the generic task page, where the diagram's ready task is shown.
-ACTIONS = {
-    AWAITING_DOCUMENTS: "Déposer des pièces jointes",
-    PARTIALLY_VALIDATED: "Ajouter le certificat de référencement",
-}
-
 
 @bp.get("/espace")
 @access.require_capability("supplier_space")
 def home():
-    counts = listing.count_by(access.visible_requests(), EnrolmentRequest.status,
-                              listing.SUBMITTED_STATUSES)
+    counts = listing.count_by(access.visible_requests(), EnrolmentRequest.status, listing.submitted_statuses())
     return render_template("supplier/home.html", counts=counts)
 
 
@@ -36,7 +29,7 @@ def requests():
     page = listing.paginate(listing.newest_first(criteria.apply(access.visible_requests())),
                             request.args.get("page"), PER_PAGE)
     return render_template("supplier/requests.html", criteria=criteria, page=page,
-                           statuses=listing.SUBMITTED_STATUSES, types=TYPES)
+                           statuses=statuses.current().submitted, types=TYPES)
 
 
 @bp.get("/espace/demandes/<public_id>")
@@ -47,9 +40,11 @@ def detail(public_id):
 
 
 @bp.app_template_global()
-def supplier_action(enrolment) -> str | None:
-    """The label of what the supplier is asked to do on ``enrolment``, None when nothing."""
-    return ACTIONS.get(enrolment.status)
+def supplier_actions(enrolment) -> list[tuple[statuses.Action, str]]:
+    """What the request's status asks the supplier to do: (action, the address of its page), the
+    links of their list (« Actions ») and of the detail page."""
+    return [(action, url_for(action.endpoint, public_id=enrolment.public_id))
+            for action in statuses.of(enrolment.status).supplier_actions]
 
 
 @bp.app_template_filter("short_number")

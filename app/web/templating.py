@@ -2,6 +2,7 @@
 from flask import Blueprint, url_for
 
 from .. import access, clock
+from ..package import statuses
 
 bp = Blueprint("templating", __name__)
 
@@ -10,6 +11,7 @@ bp.add_app_template_filter(clock.date_fr, "date_fr")
 bp.add_app_template_filter(clock.datetime_fr, "datetime_fr")
 #: ``can("studio")``: the permissions table, for what a page offers (the views enforce it).
 bp.add_app_template_global(access.can, "can")
+bp.add_app_template_global(statuses.of, "status")  # what a status code means: app/package/statuses.py
 
 
 @bp.app_template_global()

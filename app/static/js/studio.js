@@ -353,7 +353,9 @@
     }, { name: "resultVariable" }));
     var handler = catalogue.handlers.filter(function (h) { return h.name === current; })[0];
     (handler ? handler.params : []).forEach(function (param) {
-      var literal = param.choices.length ? param.choices.map(function (c) { return { value: "'" + c + "'", label: c }; }) : null;
+      var literal = param.choices.length ? param.choices.map(function (c) {
+        return { value: "'" + c + "'", label: (param.labels && param.labels[c]) || c };
+      }) : null;
       panel.appendChild(field(param.label + (param.required ? " *" : ""), parameter(bo, param.name), function (value) {
         setParameter(element, param.name, value);
       }, { name: "param-" + param.name, choices: literal,
