@@ -168,3 +168,23 @@ def test_an_analyst_chooses_the_decisions_a_review_offers(deployed, chromium):
     public_id, _ = file_request(app)
     offered = Agent(app).decision_form(public_id).doc.xpath("//input[@name='decision']/@value")
     assert "demander_pieces" not in offered and "valider" in offered
+
+
+def test_renaming_a_task_updates_the_properties_that_name_it(deployed, chromium):
+    app, page = deployed, chromium
+    sign_in(app, page, "analyst")
+    open_studio(page, "initial_enrolment")
+    page.click("g.djs-element[data-element-id='vat_regime']")
+    page.locator("#studio-panel [data-property='notSameActorAs']").select_option("bank_details")
+    page.click("g.djs-element[data-element-id='bank_details']")
+    ident = page.locator("#studio-panel [data-property='id']")
+    ident.fill("coordonnees_bancaires")
+    ident.press("Tab")
+    page.wait_for_selector("g.djs-element[data-element-id='coordonnees_bancaires']")
+    page.click("#studio-save")
+    page.wait_for_selector("#studio-alert:has-text('Brouillon enregistré')")
+    with app.app_context():
+        from app.package import bpmn_drafts
+        xml = bpmn_drafts()["initial_enrolment.bpmn"]
+    assert 'name="notSameActorAs" value="coordonnees_bancaires"' in xml
+    assert 'id="bank_details"' not in xml and 'targetRef="coordonnees_bancaires"' in xml

@@ -101,15 +101,16 @@ def running_counts() -> Counter:
 
 
 def _embedded(caller: ProcessVersion, process_id: str, versions: dict) -> int | None:
-    """The id of the version of ``process_id`` that ``caller`` runs: the newest whose files are all
-    among the caller's own."""
+    """The id of the version of ``process_id`` that ``caller`` runs: the newest, deployed with or
+    before the caller, whose files are all among the caller's own (a rollback may deploy the same
+    files again later)."""
     if process_id not in versions:
         versions[process_id] = list(db.session.scalars(
             db.select(ProcessVersion).where(ProcessVersion.process_id == process_id)
             .order_by(ProcessVersion.version.desc())))
     files = _sources(caller)
-    return next((v.id for v in versions[process_id]
-                 if all(files.get(name) == xml for name, xml in _sources(v).items())), None)
+    same = [v for v in versions[process_id] if all(files.get(name) == xml for name, xml in _sources(v).items())]
+    return next((v.id for v in same if v.created_at <= caller.created_at), same[0].id if same else None)
 
 
 def overview() -> list[ProcessRow]:
@@ -333,14 +334,12 @@ def compare_package() -> PackageComparison:
     return PackageComparison(files, sections, impact([c for changes in files.values() for c in changes]))
 
 
-def deploy_all(author: str, comment: str, file_name: str | None = None, xml: str | None = None):
-    """« Déployer »: the package is one version, so every draft (diagrams and data) deploys together,
-    with ``xml`` saved first as ``file_name``'s draft. Returns (package version or None, process
+def deploy_all(author: str, comment: str):
+    """« Déployer »: the package is one version, so every draft (diagrams and data) deploys together
+    (from a diagram's editor as from the versions page). Returns (package version or None, process
     versions created); raises ``DeployError``."""
     if not comment:
         raise StudioError("Indiquez un commentaire de version : ce qui change et pourquoi.")
-    if xml:
-        save_draft(file_name, xml, author)
     return package.deploy_drafts(author, comment)
 
 

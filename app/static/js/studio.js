@@ -451,7 +451,7 @@
 
   document.getElementById("studio-deploy").addEventListener("click", function () {
     post(root.dataset.deployUrl, { comment: document.getElementById("studio-comment").value }).then(function (data) {
-      if (data.problems) { return showProblems(data.problems); }
+      if (data.problems) { saved(); return showProblems(data.problems); }
       if (data.status !== 200) { return failed(data); }
       clearMarks();
       state.textContent = "Version déployée : vos prochaines modifications seront enregistrées comme brouillon.";
