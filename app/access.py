@@ -25,7 +25,7 @@ from .extensions import db, login_manager
 from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
 from .package import statuses
 from . import roles as role_data
-from .roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE, STAFF, SUPPLIER
+from .roles import ADMIN, AGENT, ANALYST, SUPPLIER
 from .services.accounts import deposit_link_open
 
 _DRAFTS = "enrolment_drafts"

@@ -11,7 +11,6 @@ from wtforms import RadioField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
-from app.package import document_types
 from app.services import documents
 
 REQUIRED = "Ce champ est obligatoire."
@@ -77,6 +76,7 @@ class DocumentField(FileField):
     """
 
     def __init__(self, label=None, validators=None, *, kind: str, optional: bool = False, **kwargs):
+        from app.package import document_types  # here: the package's forms section imports this module
         self.document_type = document_types.get(kind)
         if self.document_type is None:
             raise FormUnavailable(f"Cette étape demande un type de document inconnu du portail (« {kind} ») : "

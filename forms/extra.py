@@ -22,7 +22,7 @@ from wtforms.validators import Optional
 
 from app.engine.scripting import RestrictedEnvironment, ScriptRejected, compile_checked
 from app.engine.specs import all_task_specs, load_spec, properties
-from app.models.document import DOCUMENT_TYPES
+from app.package import document_types
 from app.services import validation
 
 from .base import REGISTRY, YES_NO, DocumentField, Radio, Select, choices
@@ -107,7 +107,7 @@ def field_problems(name: str, raw) -> list[tuple[str, str]]:
         choices = raw.get("choices")
         if not isinstance(choices, dict) or not choices:
             problems.append(("choices", "une liste de choix doit proposer au moins un choix."))
-    if kind == "document" and raw.get("kind") not in DOCUMENT_TYPES:
+    if kind == "document" and raw.get("kind") not in {t.code for t in document_types.requestable()}:
         problems.append(("kind", f"type de document inconnu « {raw.get('kind') or ''} »."))
     show_if = raw.get("show_if") or ""
     if show_if:

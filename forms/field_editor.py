@@ -4,16 +4,13 @@ one field with all its properties. A field is checked by the same rules as at «
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
-from app.models.document import DOCUMENT_TYPES
+from app.package import document_types
 
 from .base import Select, choices
 from .extra import TYPES, field_problems
 from .validators import max_length, required
 
-#: The documents a supplier may be asked to deposit (the recap PDF is the portal's own).
-DEPOSITABLE = {code: label for code, label in DOCUMENT_TYPES.items() if code != "recap_pdf"}
 _TYPES = choices(*TYPES.items())
-_KINDS = choices(*DEPOSITABLE.items())
 _PRESENT = required()
 
 
@@ -42,7 +39,12 @@ class FieldForm(FlaskForm):
                                       "referencing['sons_dpi'] == True. Vide : le champ est toujours demandé.")
     choices = TextAreaField("Choix proposés (liste de choix)", [max_length(5000)], render_kw={"rows": 4},
                             description="Un choix par ligne : « valeur | libellé », ou le libellé seul.")
-    kind = Select("Type de document (champ document)", choices=_KINDS)
+    kind = Select("Type de document (champ document)", choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The documents a supplier may be asked to deposit, as the package defines them now.
+        self.kind.choices = choices(*((t.code, t.label) for t in document_types.requestable()))
 
     @classmethod
     def of(cls, name: str, definition: dict, formdata=None) -> "FieldForm":

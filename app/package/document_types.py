@@ -26,7 +26,11 @@ PROPERTY = "documentTypes"
 RECAP_PDF = "recap_pdf"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 LABEL_MAX = 200
-SIZE_CEILING_MB = documents.SIZE_CEILING / (1024 * 1024)
+
+
+def size_ceiling_mb() -> float:
+    """The largest maximum size a type may set (what the upload checks accept at all), in Mo."""
+    return documents.SIZE_CEILING / (1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -204,9 +208,9 @@ def item_problems(code: str, value) -> dict[str, str]:
         problems["formats"] = (f"Le format « {unknown[0]} » n'est pas contrôlé par le portail : formats possibles : "
                                f"{', '.join(documents.FORMATS)}.")
     size = value.get("max_size_mb")
-    if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= SIZE_CEILING_MB:
+    if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= size_ceiling_mb():
         problems["max_size_mb"] = (f"La taille maximale doit être un nombre de Mo supérieur à 0 et d'au plus "
-                                   f"{SIZE_CEILING_MB:g} Mo.")
+                                   f"{size_ceiling_mb():g} Mo.")
     if not isinstance(value.get("help", ""), str):
         problems["help"] = "Le texte d'aide est illisible."
     if not isinstance(value.get("requestable", True), bool):

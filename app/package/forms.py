@@ -8,10 +8,16 @@ check sees the whole package, so it also owns the rule that every user task name
 import re
 from dataclasses import dataclass
 
-import forms
-from forms import extra
 
 from . import Problem, Section, current, properties, register, task_specs
+
+
+def _forms():
+    """The forms package, imported when first needed: it imports the app's services, which import
+    this package."""
+    import forms
+    import forms.extra  # noqa: F401
+    return forms
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
@@ -20,7 +26,7 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 class Definition:
     key: str
     label: str
-    fields: tuple[extra.FieldDefinition, ...]
+    fields: tuple  # of forms.extra.FieldDefinition
 
 
 class Forms(Section):
@@ -29,13 +35,13 @@ class Forms(Section):
     editor = "studio_forms.index"
 
     def build(self, value, package) -> dict[str, Definition]:
-        return {key: Definition(key, str(item.get("label") or key), extra.parse(item.get("fields") or {}))
+        return {key: Definition(key, str(item.get("label") or key), _forms().extra.parse(item.get("fields") or {}))
                 for key, item in value.items() if isinstance(item, dict)}
 
     def check(self, package, processes) -> list[Problem]:
         definitions = package.data[self.name]
         problems = []
-        taken = extra.used_by_classes()
+        taken = _forms().extra.used_by_classes()
         for key, item in definitions.items():
             problems += [self.problem(key, message) for message in self.definition_problems(key, item, taken)]
         deployed = current().data[self.name]
@@ -48,16 +54,16 @@ class Forms(Section):
             def problem(message, _file=file, _element=task_spec.bpmn_id):
                 problems.append(Problem(_file, _element, message))
 
-            if key not in forms.REGISTRY and key not in definitions:
+            if key not in _forms().REGISTRY and key not in definitions:
                 problem(f"le formulaire « {key} » est utilisé par cette tâche : sa définition ne peut pas être "
                         "supprimée." if key in deployed else f"formulaire inconnu « {key} ».")
             if "fields" not in props:
                 continue
-            found = extra.property_problems(props["fields"])
+            found = _forms().extra.property_problems(props["fields"])
             problems += [Problem(file, task_spec.bpmn_id, f"propriété « fields », {m}") for m in found]
             if found:
                 continue
-            own = {d.name for d in extra.property_fields(props["fields"])}
+            own = {d.name for d in _forms().extra.property_fields(props["fields"])}
             defined = set((definitions.get(key) or {}).get("fields") or {})
             for name in sorted(own):
                 if name in defined:
@@ -78,9 +84,9 @@ class Forms(Section):
         fields = item.get("fields") or {}
         if not fields:
             problems.append("le formulaire doit avoir au moins un champ.")
-        problems += extra.problems(fields)
-        taken = extra.used_by_classes() if taken is None else taken
-        for name, _ in extra.items(fields) if isinstance(fields, (dict, list)) else ():
+        problems += _forms().extra.problems(fields)
+        taken = _forms().extra.used_by_classes() if taken is None else taken
+        for name, _ in _forms().extra.items(fields) if isinstance(fields, (dict, list)) else ():
             if name in taken:
                 problems.append(f"champ « {name} » : ce nom est celui d'un champ du formulaire « {taken[name]} ».")
         return problems

@@ -43,7 +43,7 @@ from ..extensions import db
 from ..models import AccountToken, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
 from ..package import statuses
 from .. import roles
-from ..roles import ROLES, SUPPLIER
+from ..roles import SUPPLIER
 from . import outbox
 from .enrolment import account_holder, holder_is_depositary
 

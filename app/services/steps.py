@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
-from ..engine import DutySeparated, EngineFailure, Run, TaskNotReady
+from ..engine import EngineFailure, Run, TaskNotReady
 from ..extensions import db
 from . import audit, enrolment, incidents
 

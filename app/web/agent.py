@@ -11,7 +11,6 @@ from ..engine import Run
 from ..extensions import db
 from ..models import EnrolmentRequest, User, WaitingLane
 from ..package import statuses
-from ..roles import ADMIN, AGENT, ANALYST, LANE_OF_ROLE
 from ..services import audit, claims, listing
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")

@@ -14,8 +14,7 @@ from ..engine import DeployError
 from ..engine.registry import HANDLERS
 from ..extensions import db
 from ..package.roles import SYSTEM_LANE
-from ..models import STATUSES
-from ..roles import ADMIN, ANALYST, LANES
+from ..package import statuses
 from ..services import package_archive, processes
 
 bp = Blueprint("processes", __name__, url_prefix="/processus")
@@ -80,7 +79,7 @@ def catalogue():
                                "choices": [value for value, _ in p.options()] if p.options else list(p.choices or ()),
                                "labels": dict(p.options()) if p.options else {}} for p in h.params]}
                   for h in sorted(HANDLERS.values(), key=lambda h: h.name)],
-        lanes=list(LANES), statuses=list(STATUSES),
+        lanes=[*roles.current().lanes, SYSTEM_LANE], statuses=list(statuses.current().codes()),
         decisions=[{"code": code, "label": label} for code, label in DECISIONS.items()])
 
 
@@ -157,7 +156,7 @@ def package_check():
 
 
 @bp.get("/paquet/comparer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_compare():
     """« Comparer » every draft (diagrams and data) with the deployed package."""
     return render_template("processes/compare.html", comparison=processes.compare_package())
@@ -180,7 +179,7 @@ def package_deploy():
 
 
 @bp.post("/paquet/versions/<int:number>/retour")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_rollback(number):
     row = processes.rollback_package(number, access.current_actor(), request.form.get("comment", "").strip())
     db.session.commit()
@@ -190,7 +189,7 @@ def package_rollback(number):
 
 
 @bp.get("/paquet/export")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_export():
     number, archive = package_archive.export_current()
     return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
@@ -198,7 +197,7 @@ def package_export():
 
 
 @bp.post("/paquet/import")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def package_import():
     """« Importer » an archive: its diagrams and data become drafts, checked, nothing deployed."""
     upload = request.files.get("archive")

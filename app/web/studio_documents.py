@@ -10,12 +10,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import access, package
 from ..extensions import db
 from ..package import document_types
-from ..roles import ADMIN, ANALYST
 from ..services import documents
 
 bp = Blueprint("studio_documents", __name__, url_prefix="/processus/documents")
 
-STUDIO = (ANALYST, ADMIN)
 FORMAT_LABELS = {"jpg": "JPEG (.jpg, .jpeg)", "png": "PNG (.png)", "pdf": "PDF (.pdf)"}
 
 
@@ -29,7 +27,7 @@ class TypeForm(FlaskForm):
     formats = SelectMultipleField("Formats acceptés", choices=[SelectChoice(*c) for c in FORMAT_LABELS.items()],
                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     max_size_mb = StringField("Taille maximale (Mo)", description="Par exemple 4 ou 2,5 ; au plus "
-                                                                  f"{document_types.SIZE_CEILING_MB:g} Mo.")
+                                                                  f"{document_types.size_ceiling_mb():g} Mo.")
     help = TextAreaField("Texte d'aide", description="Affiché sous le champ de dépôt, avant les formats et la taille.")
     requestable = BooleanField("Déposé par les fournisseurs (proposé dans « Demander des pièces »)")
 
@@ -52,7 +50,7 @@ class TypeForm(FlaskForm):
 
 
 @bp.get("")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def index():
     return render_template("studio/document_types.html", types=document_types.draft_types(),
                            draft=package.section_draft(document_types.DocumentTypes.name) is not None)
@@ -82,19 +80,19 @@ def _edit(code: str | None):
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def add():
     return _edit(None)
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def edit(code):
     return _edit(code)
 
 
 @bp.post("/<code>/supprimer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def delete(code):
     try:
         name = document_types.delete(code, access.current_actor())
@@ -107,7 +105,7 @@ def delete(code):
 
 
 @bp.post("/abandonner")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def discard():
     package.discard_section_draft(document_types.DocumentTypes.name)
     db.session.commit()

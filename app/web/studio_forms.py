@@ -10,7 +10,6 @@ from .. import access
 from ..extensions import db
 from ..services import form_definitions
 from ..services.processes import StudioError
-from .processes import STUDIO
 
 bp = Blueprint("studio_forms", __name__, url_prefix="/processus/formulaires")
 
@@ -30,7 +29,7 @@ def _done(message: str, key: str | None = None):
 
 
 @bp.route("", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def index():
     form = DefinitionForm()
     if form.validate_on_submit():
@@ -43,7 +42,7 @@ def index():
 
 
 @bp.route("/<key>", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def definition(key):
     found = form_definitions.definition(key)
     label_form = _label_form(found)
@@ -65,7 +64,7 @@ def _definition_page(key, found, label_form, field_form, status=200):
 
 
 @bp.post("/<key>/supprimer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def remove(key):
     form_definitions.remove(key, access.current_actor())
     return _done(f"Formulaire « {key} » retiré du brouillon du paquet.")
@@ -83,7 +82,7 @@ def _save_field(key, old_name, field_form):
 
 
 @bp.post("/<key>/champs")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def add_field(key):
     found = form_definitions.definition(key)
     field_form = FieldForm()
@@ -92,7 +91,7 @@ def add_field(key):
 
 
 @bp.route("/<key>/champs/<name>", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def field(key, name):
     fields = form_definitions.definition(key).get("fields") or {}
     if name not in fields:
@@ -107,14 +106,14 @@ def field(key, name):
 
 
 @bp.post("/<key>/champs/<name>/supprimer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def remove_field(key, name):
     form_definitions.remove_field(key, name, access.current_actor())
     return _done(f"Champ « {name} » retiré du brouillon.", key)
 
 
 @bp.post("/<key>/champs/<name>/deplacer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def move_field(key, name):
     offset = {"haut": -1, "bas": 1}.get(request.form.get("sens", ""))
     if offset is None:

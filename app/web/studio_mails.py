@@ -10,7 +10,6 @@ from .. import access, package
 from ..extensions import db
 from ..package.mails import (CONTEXTS, LAYOUT, LAYOUT_CONTEXT, REQUEST, REQUIRED, item_problems, new_template,
                              new_template_refusal, preview, sentence)
-from ..roles import ADMIN, ANALYST
 
 bp = Blueprint("studio_mails", __name__, url_prefix="/processus/courriels")
 
@@ -47,13 +46,13 @@ def _index(posted=None, status: int = 200):
 
 
 @bp.get("")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def index():
     return _index()
 
 
 @bp.post("")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def add():
     """« Ajouter un courriel »: a new template (code, label, context) in the draft, then its editor."""
     code, label, context = (request.form.get(n, "").strip() for n in ("code", "label", "context"))
@@ -74,7 +73,7 @@ def _editor(code: str, items: dict):
 
 
 @bp.get("/<code>")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def edit(code):
     items = _items()
     if code not in items:
@@ -84,7 +83,7 @@ def edit(code):
 
 
 @bp.post("/<code>")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def save(code):
     """« Enregistrer le brouillon »: saved as typed, with what « Vérifier » will say of it."""
     items = _items()
@@ -102,7 +101,7 @@ def save(code):
 
 
 @bp.post("/<code>/supprimer")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def delete(code):
     items = _items()
     if code in REQUIRED:
@@ -115,7 +114,7 @@ def delete(code):
 
 
 @bp.post("/abandonner")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def discard():
     package.discard_section_draft(SECTION)
     db.session.commit()
@@ -124,7 +123,7 @@ def discard():
 
 
 @bp.post("/apercu")
-@access.require(ANALYST, ADMIN)
+@access.require_capability("studio")
 def render_preview():
     """The posted (unsaved) texts rendered in the sandbox with a sample request: {subject, text, html}
     or {error} (French, with the part and the line)."""

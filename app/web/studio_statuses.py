@@ -8,15 +8,13 @@ from forms.statuses import StatusForm
 from .. import access
 from ..extensions import db
 from ..package import discard_section_draft, section_draft, statuses
-from ..roles import ADMIN, ANALYST
 
 bp = Blueprint("studio_statuses", __name__, url_prefix="/processus/statuts")
 
-STUDIO = (ANALYST, ADMIN)
 
 
 @bp.get("")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def index():
     changed, removed = statuses.changes()
     rows = [statuses.Status.from_item(code, item) for code, item in statuses.edited().items()]
@@ -25,7 +23,7 @@ def index():
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def add():
     form = StatusForm(taken=tuple(statuses.edited()), data={"badge": "info", "acts": "agency", "outcome": "none"})
     if form.validate_on_submit():
@@ -38,7 +36,7 @@ def add():
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def edit(code):
     item = statuses.edited().get(code)
     if item is None:
@@ -55,7 +53,7 @@ def edit(code):
 
 
 @bp.post("/<code>/supprimer")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def delete(code):
     try:
         statuses.remove(code, access.current_actor())
@@ -68,7 +66,7 @@ def delete(code):
 
 
 @bp.post("/brouillon/abandonner")
-@access.require(*STUDIO)
+@access.require_capability("studio")
 def discard():
     discard_section_draft("statuses")
     db.session.commit()

@@ -2,7 +2,7 @@
 in (waiting_lane, the queues' projection of the workflow state)
 
 Revision ID: a7c4e2f9b1d3
-Revises: f1a2b3c4d5e6
+Revises: a7c3e5f9b2d1
 Create Date: 2026-12-01 11:00:00
 
 Every account gets a user_role row for the role it had. Every running instance gets a waiting_lane
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = 'a7c4e2f9b1d3'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'a7c3e5f9b2d1'
 branch_labels = None
 depends_on = None
 
