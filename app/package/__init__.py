@@ -15,6 +15,7 @@ its forms), read the package of the request (``of``); where a name outlives one 
 document type, a role: lists and filters span versions), read the current one (``current``). A
 section refuses to drop a name that a deployed diagram or a stored row still uses.
 """
+import copy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -324,7 +325,8 @@ def section_draft(name: str) -> PackageDraft | None:
 def draft_value(name: str) -> Any:
     """The value to edit: the section's draft if there is one, else the current package's."""
     found = section_draft(name)
-    return json.loads(found.content_json) if found else current().data[name]
+    # a copy: the current package's value is shared by every reader of that version (cached)
+    return json.loads(found.content_json) if found else copy.deepcopy(current().data[name])
 
 
 def save_section_draft(name: str, value: Any, author: str) -> PackageDraft:
@@ -346,7 +348,7 @@ def discard_section_draft(name: str) -> None:
 
 def draft_data() -> dict:
     """The current package's data with every section draft over it."""
-    data = dict(current().data)
+    data = copy.deepcopy(current().data)
     for found in db.session.scalars(db.select(PackageDraft)):
         if found.section in SECTIONS:
             data[found.section] = json.loads(found.content_json)

@@ -5,10 +5,7 @@ from ..engine import Run
 from ..engine.position import Position, position
 from .. import roles
 from ..package import statuses
-from ..roles import AGENT, LANE_OF_ROLE, SUPPLIER
-
-SUPPLIER_LANE = LANE_OF_ROLE[SUPPLIER]
-AGENT_LANE = LANE_OF_ROLE[AGENT]
+from ..roles import AGENT
 
 
 def of(request) -> Position:
