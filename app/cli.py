@@ -225,6 +225,7 @@ def portal(host, port):
         click.echo("Création des données de démonstration (comptes et demandes dans chaque statut)…")
         demo.create()
         db.session.commit()
+    hints = _demo_hints()  # reads the roles' labels from the package: before the session closes
     # Nothing of the set-up may stay open while the server runs: on SQLite, an open transaction
     # holds the write lock, and every page and the worker would wait for it.
     db.session.remove()
@@ -232,7 +233,7 @@ def portal(host, port):
     app.config["DEV_MAILBOX"] = True  # development: the captured mailbox, for this machine only
 
     threading.Thread(target=loop, args=(app, 5), name="worker", daemon=True).start()
-    click.echo(_demo_hints())
+    click.echo(hints)
     mails = " ; courriels visibles sur /dev/courriels" if app.config["MAIL_CAPTURE"] else ""
     click.echo(f"\nPortail : {app.config['PORTAL_URL']}/{mails}\n")
     run_simple(host, port, app, threaded=True, use_reloader=False)
