@@ -12,7 +12,7 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
     axe = Axe(page)
     sign_in(app, page, "analyst")
     page.goto("/processus")
-    page.locator("#package-editors").get_by_role("link", name="Formulaires").click()
+    page.locator("#package-sections").get_by_role("link", name="Formulaires").click()
     axe.scan()
     page.fill("#key", "applicant")
     page.fill("#label", "Compléments du demandeur")

@@ -124,6 +124,7 @@ def test_an_analyst_adds_a_supervisor_lane_that_a_timer_escalates_a_waiting_revi
     add_supervisor_role(analyst)
     status, answer = analyst.action("instruction.bpmn", "verifier", xml=xml)
     assert answer == {"ok": True, "problems": []}, answer
+    analyst.action("instruction.bpmn", "brouillon", xml=xml)  # « Vérifier » saves nothing
     page = analyst.browser.get("/processus/roles").form("verify-form").submit("Vérifier")
     assert page.url.startswith("/processus/roles") and "peut être déployé" in flashed(page)
     page = analyst.browser.get("/processus/roles").form("deploy-form").fill(comment="Escalade au superviseur") \
@@ -179,7 +180,7 @@ def test_an_analyst_adds_a_supervisor_lane_that_a_timer_escalates_a_waiting_revi
     page = supervisor.decide(public_id, "valider")
     assert page.status == 200, page.alerts()
     request = stored(portal, public_id)
-    assert request.status == "Validée" and request.claimed_by_id == user_id(portal, sup_login)
+    assert request.status == "validated" and request.claimed_by_id == user_id(portal, sup_login)
     assert number not in numbers(supervisor.browser.get(QUEUE))
 
 
@@ -191,6 +192,7 @@ def deploy_confirmation(portal, analyst) -> None:
         for p in answer["problems"]), answer
     status, answer = analyst.action("instruction.bpmn", "verifier", xml=with_confirmation(deployed))
     assert answer == {"ok": True, "problems": []}, answer
+    analyst.action("instruction.bpmn", "brouillon", xml=with_confirmation(deployed))  # « Vérifier » saves nothing
     response = analyst.post("/processus/paquet/deployer", comment="Rejet confirmé par un second agent",
                             next="/processus/fichiers/instruction.bpmn")
     assert response.status_code == 303
@@ -206,7 +208,7 @@ def test_a_rejection_confirmed_by_a_second_agent_refuses_the_first(portal, mailb
     # Their rejection is recorded; the step that follows is the confirmation, which they may not do.
     step = first.decide(public_id, "rejeter", reason="Le logiciel n'est pas référencé.")
     assert step.status == 403 and refusal in " ".join(step.content.split())
-    assert stored(portal, public_id).status == "En cours"
+    assert stored(portal, public_id).status == "in_progress"
     step = first.browser.get(f"/demandes/{public_id}/etape")
     assert step.status == 403 and refusal in " ".join(step.content.split())
     review = first.review(public_id)
@@ -231,7 +233,7 @@ def test_a_rejection_confirmed_by_a_second_agent_refuses_the_first(portal, mailb
     page = second.decide(public_id, "rejeter", reason="Le logiciel n'est pas référencé.")
     assert page.status == 200, page.alerts()
     request = stored(portal, public_id)
-    assert request.status == "Rejetée"
+    assert request.status == "rejected"
     assert any("rejet" in m["Subject"].lower() for m in mailbox.to(supplier.holder_email))
 
 

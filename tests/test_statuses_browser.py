@@ -17,7 +17,7 @@ def test_an_analyst_adds_a_status_in_the_editor_and_deploys_it(portal, chromium)
     page.wait_for_load_state()
 
     page.goto("/processus")
-    page.locator("#package-editors").get_by_role("link", name="Statuts").click()
+    page.locator("#package-sections").get_by_role("link", name="Statuts").click()
     assert page.locator("h1").inner_text() == "Statuts des demandes"
     axe.scan()
     page.get_by_role("link", name="Ajouter un statut").click()

@@ -230,9 +230,6 @@
                               { name: "stepNumber", hint: "Facultatif : l'indicateur d'étapes du fournisseur." }));
       panel.appendChild(field("Titre d'étape", property(bo, "stepTitle"), function (value) { setProperty(element, "stepTitle", value); },
                               { name: "stepTitle" }));
-      panel.appendChild(field("Champs ajoutés (JSON)", property(bo, "fields"), function (value) { setOptionalProperty(element, "fields", value); },
-                              { name: "fields", multiline: true,
-                                hint: "Facultatif : des champs ajoutés à l'étape, par exemple [{\"name\": \"finess\", \"label\": \"Numéro FINESS\", \"type\": \"text\", \"required\": true}]. Les formulaires du paquet se modifient dans « Formulaires »." }));
       var lane = registry.filter(function (e) {
         return e.type === "bpmn:Lane" && (e.businessObject.flowNodeRef || []).indexOf(bo) >= 0;
       })[0];
@@ -295,14 +292,14 @@
     panel.appendChild(field("Pièces demandées", property(bo, "documentTypes"), function (value) {
       setOptionalProperty(element, "documentTypes", value.trim());
     }, { name: "documentTypes", hint: "Facultatif : une expression donnant la liste des codes de types de pièces, par exemple ['kbis'] ou ['kbis'] + (['attestation_dsr'] if referencing['dsr'] == 'X' else [])." }));
-    var fieldsGroup = field("Champs ajoutés", property(bo, "fields"), function (value) {
+    var fieldsGroup = field("Champs ajoutés (JSON)", property(bo, "fields"), function (value) {
       var problem = "";
       if (value.trim()) {
         try { JSON.parse(value); } catch (error) { problem = "Ce n'est pas un JSON valide : vérifiez les guillemets, virgules et crochets."; }
       }
       fieldError(fieldsGroup, problem);
       if (!problem) { setOptionalProperty(element, "fields", value.trim()); }
-    }, { multiline: true, name: "fields", hint: "Facultatif : les champs ajoutés au formulaire, en JSON (libellé, type, obligatoire, aide, condition)." });
+    }, { multiline: true, name: "fields", hint: "Facultatif : des champs ajoutés à l'étape, par exemple [{\"name\": \"finess\", \"label\": \"Numéro FINESS\", \"type\": \"text\", \"required\": true}]. Les formulaires du paquet se modifient dans « Formulaires »." });
     panel.appendChild(fieldsGroup);
     var others = registry.filter(function (e) { return e.type === "bpmn:UserTask" && e.id !== element.id; })
       .map(function (e) { return { value: e.businessObject.id, label: (e.businessObject.name || e.businessObject.id) + " (" + e.businessObject.id + ")" }; });
