@@ -35,7 +35,7 @@ def test_the_preview_follows_what_the_analyst_types(portal, chromium):
     assert page.inner_text("#preview-text") == "Bonjour,\nMotif : Le certificat de référencement n'est pas lisible."
 
     # « Vérifier » without « Enregistrer le brouillon »: what was typed is saved first, then checked.
-    page.click("#package-check")
+    page.click("#package-check button")
     page.wait_for_selector(".fr-alert--success:has-text('Le paquet de processus, avec vos brouillons, peut être déployé.')")
     assert page.input_value("#mail-subject") == "Bien reçu : demande {{ number }} du {{ submitted_at|date_fr }}"
     with portal.app_context():

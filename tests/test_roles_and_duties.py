@@ -125,9 +125,9 @@ def test_an_analyst_adds_a_supervisor_lane_that_a_timer_escalates_a_waiting_revi
     status, answer = analyst.action("instruction.bpmn", "verifier", xml=xml)
     assert answer == {"ok": True, "problems": []}, answer
     analyst.action("instruction.bpmn", "brouillon", xml=xml)  # « Vérifier » saves nothing
-    page = analyst.browser.get("/processus/roles").form("verify-form").submit("Vérifier")
+    page = analyst.browser.get("/processus/roles").form("package-check").submit("Vérifier")
     assert page.url.startswith("/processus/roles") and "peut être déployé" in flashed(page)
-    page = analyst.browser.get("/processus/roles").form("deploy-form").fill(comment="Escalade au superviseur") \
+    page = analyst.browser.get("/processus/roles").form("package-deploy").fill(comment="Escalade au superviseur") \
         .submit("Déployer")
     assert "Paquet de processus version 2 déployé" in flashed(page), page.alerts()
     with portal.app_context():
@@ -265,11 +265,11 @@ def test_the_check_refuses_a_table_that_locks_admins_or_analysts_out(portal):
     page = form.fill(**{f"role-{admin}-cap": caps, f"role-{analyst_row}-cap": ["see_requests"]}) \
         .submit("Enregistrer le brouillon")
     assert "Brouillon des rôles enregistré" in flashed(page)
-    page = page.form("verify-form").submit("Vérifier")
+    page = page.form("package-check").submit("Vérifier")
     messages = flashed(page)
     assert "le rôle « Administrateur » doit garder le droit « Gérer les comptes et leurs rôles »" in messages
     assert "le rôle « Analyste processus » doit garder le droit « Modifier les processus (studio « Processus ») »" in messages
-    page = page.form("deploy-form").fill(comment="essai").submit("Déployer")
+    page = page.form("package-deploy").fill(comment="essai").submit("Déployer")
     assert "doit garder le droit" in flashed(page)
     with portal.app_context():
         assert package.current_row().version == 1

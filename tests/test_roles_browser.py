@@ -27,7 +27,7 @@ def test_an_analyst_adds_a_supervisor_role_in_the_roles_editor(portal, chromium)
     assert "Superviseur" in page.inner_text("#permissions")
     page.get_by_role("button", name="Vérifier").click()
     page.wait_for_selector(".fr-alert:has-text('peut être déployé')")
-    page.fill("#deploy-comment", "Rôle superviseur")
+    page.fill("#package-comment", "Rôle superviseur")
     page.get_by_role("button", name="Déployer").click()
     page.wait_for_selector(".fr-alert:has-text('Paquet de processus version 2 déployé')")
     with app.app_context():
