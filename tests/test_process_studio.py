@@ -190,6 +190,8 @@ def test_the_studio_is_for_analysts_and_admins(portal, analyst):
     status = next(h for h in catalogue["handlers"] if h["name"] == "enrolment.set_status")
     assert status["params"][0]["name"] == "status" and "in_progress" in status["params"][0]["choices"]
     assert status["params"][0]["labels"]["in_progress"] == "En cours (in_progress)"
+    mail = next(h for h in catalogue["handlers"] if h["name"] == "mail.send")["params"][0]
+    assert "accuse_reception" in mail["choices"] and "identifiant" not in mail["choices"]  # the « demande » mails only
 
 
 def test_cli_deploys_one_file_with_the_rest_of_the_deployed_set(analyst, tmp_path):

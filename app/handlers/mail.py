@@ -3,7 +3,7 @@ whose variables are declared in ``app/package/mails.py``) for the request's acco
 from flask import current_app
 
 from .. import clock
-from ..package import document_types, statuses
+from ..package import document_types, mails, statuses
 from ..services import accounts, outbox
 from ..engine.registry import Param, handler
 
@@ -16,7 +16,7 @@ DEPOSIT_REQUESTS = ("demande_pieces", "relance_pieces")
 
 
 @handler("mail.send", "Envoi d'un courriel",
-         Param("template", "Modèle de courriel (code, voir « Courriels »)"))
+         Param("template", "Modèle de courriel (code, voir « Courriels »)", options=mails.options))
 def send(ctx, template):
     request = ctx.request
     if not request.holder_email:

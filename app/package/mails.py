@@ -26,7 +26,7 @@ from jinja2 import DictLoader, StrictUndefined, TemplateError, TemplateSyntaxErr
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .. import clock
-from . import Folders, Section, dumps, literal, register, service_calls
+from . import Folders, Section, current, dumps, literal, register, service_calls
 from ..engine.specs import Problem
 
 
@@ -114,6 +114,14 @@ CONTEXTS[LAYOUT_CONTEXT] = Context("Mise en page commune à tous les courriels",
 
 #: Templates that the portal's code sends (or every template extends): they must exist.
 REQUIRED = {LAYOUT: LAYOUT_CONTEXT, **{event: code for code, c in CONTEXTS.items() for event in c.events}}
+
+
+def options() -> list[tuple[str, str]]:
+    """(code, label) of the templates a diagram's « Envoi d'un courriel » may name (context
+    « demande »), for the studio's properties panel."""
+    items = current()["mails"].items
+    return [(code, f"{item.get('label') or code} ({code})") for code, item in items.items()
+            if item.get("context") == REQUEST]
 
 
 def sample(context: str) -> dict:
