@@ -102,6 +102,11 @@ def test_the_preview_renders_unsaved_texts_with_a_sample_request_or_says_what_is
     ("html", "<p>{{ submitted_at|date }}</p>", "HTML, ligne 1 : erreur de syntaxe : filtre inconnu « date »."),
     ("text", "   ", "texte manquant."),
     ("html", "{{ number.__class__.__mro__ }}", "HTML : accès interdit par le bac à sable des modèles ("),
+    # what would exhaust the worker (and « Vérifier », which renders the sample) is refused, not run
+    ("text", "{{ 'x' * 10**9 }}", "texte : accès interdit par le bac à sable des modèles (répétition refusée"),
+    ("text", "{% for i in range(10**6) %}{% for j in range(10**6) %}x{% endfor %}{% endfor %}",
+     "texte : accès interdit par le bac à sable des modèles (range() de plus de 1000 éléments"),
+    ("subject", "{{ 9 ** 99999 }}", "objet : accès interdit par le bac à sable des modèles (puissance refusée"),
 ])
 def test_verifier_refuses_what_would_break_the_mail_and_names_the_template_and_the_part(portal, part, source, message):
     analyst = Analyst(portal)

@@ -145,11 +145,58 @@ def parts_of(code: str) -> tuple[str, ...]:
     return tuple(_LAYOUT_FILES) if code == LAYOUT else tuple(PARTS)
 
 
+#: Bounds on what one template may build, as for the diagrams' expressions (app/engine/scripting.py):
+#: an analyst's template must not exhaust the worker, the preview or « Vérifier » that renders it.
+MAX_SIZE = 1_000_000     # items or characters of a value built by « * » or « + »
+MAX_INT_BITS = 4096
+MAX_RANGE = 1000         # items of a range() (a mail lists a request's items, not millions)
+
+
+class TooBig(SecurityError):
+    """A template went past a bound (the message is French)."""
+
+
+def _size(value) -> int | None:
+    return len(value) if isinstance(value, (str, list, tuple)) else None
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, with « * », « ** » and « + » bounded and a short range()."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.globals["range"] = self._range
+
+    @staticmethod
+    def _range(*args):
+        found = range(*args)
+        if len(found) > MAX_RANGE:
+            raise TooBig(f"range() de plus de {MAX_RANGE} éléments refusé")
+        return found
+
+    def call_binop(self, context, operator, left, right):
+        ints = isinstance(left, int) and isinstance(right, int)
+        if operator == "**" and ints and right > 0 and max(left.bit_length(), 1) * right > MAX_INT_BITS:
+            raise TooBig(f"puissance refusée : le résultat dépasserait {MAX_INT_BITS} bits")
+        if operator == "*":
+            sized = _size(left) if isinstance(right, int) else _size(right) if isinstance(left, int) else None
+            count = right if isinstance(right, int) else left
+            if sized is not None and sized * max(count, 0) > MAX_SIZE:
+                raise TooBig(f"répétition refusée : plus de {MAX_SIZE} éléments ou caractères")
+            if ints and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise TooBig(f"produit refusé : le résultat dépasserait {MAX_INT_BITS} bits")
+        if operator == "+" and (_size(left) or 0) + (_size(right) or 0) > MAX_SIZE:
+            raise TooBig(f"concaténation refusée : plus de {MAX_SIZE} éléments ou caractères")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(items: dict) -> ImmutableSandboxedEnvironment:
     """A sandbox that holds the templates ``items`` ({code: item}) under their file names. Immutable:
     a template cannot change the values it is given either (``data`` is the request's own data)."""
     sources = {template_name(code, part): item.get(part) or "" for code, item in items.items() for part in parts_of(code)}
-    env = ImmutableSandboxedEnvironment(loader=DictLoader(sources), undefined=StrictUndefined,
+    env = BoundedSandbox(loader=DictLoader(sources), undefined=StrictUndefined,
                                         autoescape=select_autoescape(["html"]), trim_blocks=True,
                                         lstrip_blocks=True, keep_trailing_newline=True, cache_size=-1)
     env.filters["date_fr"] = clock.date_fr
