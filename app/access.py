@@ -139,7 +139,9 @@ def load_request(public_id: str) -> EnrolmentRequest:
     exists)."""
     request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id)
                                 .options(joinedload(EnrolmentRequest.instance)
-                                         .joinedload(WorkflowInstance.process_version)))
+                                         .joinedload(WorkflowInstance.process_version),
+                                         joinedload(EnrolmentRequest.instance)
+                                         .joinedload(WorkflowInstance.package)))
     if request is None or not may_see(request):
         abort(404)
     return request

@@ -93,6 +93,7 @@ class WorkflowInstance(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     process_version = db.relationship(ProcessVersion)
+    package = db.relationship(ProcessPackage)
     waiting = db.relationship("WaitingLane", cascade="all, delete-orphan", lazy="selectin")
 
     __mapper_args__ = {"version_id_col": lock_version}

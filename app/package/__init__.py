@@ -201,7 +201,9 @@ def of(instance) -> Package:
     before packages existed."""
     if instance is None or instance.package_id is None:
         return current()
-    row = db.session.get(ProcessPackage, instance.package_id)
+    row = instance.package  # loaded with the request by access.load_request: no query here
+    if row is None or row.id != instance.package_id:  # the id was just set, the relation not yet
+        row = db.session.get(ProcessPackage, instance.package_id)
     return load(row)
 
 
