@@ -15,14 +15,16 @@ through ``can`` and ``require_capability``; an account may hold several roles.
 
 A request is answered with 404, never 403, so that nobody learns that someone else's exists.
 """
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, session
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
+from . import package
 from .package import statuses
 from . import roles as role_data
 from .roles import ADMIN, AGENT, ANALYST, SUPPLIER
@@ -134,15 +136,25 @@ def may_see(request: EnrolmentRequest) -> bool:
     return can("supplier_space") and request.siret in current_user.siret_list
 
 
+@cache
+def _request_query():
+    """Built once (every request page runs it): the request with its instance, versions and the
+    current package's id."""
+    query = (db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == bindparam("public_id"))
+             .options(joinedload(EnrolmentRequest.instance).joinedload(WorkflowInstance.process_version),
+                      joinedload(EnrolmentRequest.instance).joinedload(WorkflowInstance.package)))
+    return package.with_current(query)
+
+
 def load_request(public_id: str) -> EnrolmentRequest:
     """The request ``public_id`` if the current user may see it; 404 otherwise (no hint that it
     exists)."""
-    request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id)
-                                .options(joinedload(EnrolmentRequest.instance)
-                                         .joinedload(WorkflowInstance.process_version),
-                                         joinedload(EnrolmentRequest.instance)
-                                         .joinedload(WorkflowInstance.package)))
-    if request is None or not may_see(request):
+    row = db.session.execute(_request_query(), {"public_id": public_id}).first()
+    if row is None:
+        abort(404)
+    request, package_id, package_sha = row
+    package.remember_current(package_id, package_sha)  # the roles and statuses read below
+    if not may_see(request):
         abort(404)
     return request
 

@@ -1,6 +1,7 @@
 """Benchmark (not a test): the cost of one user-task submit, through the app and in the engine alone.
 
     .venv/bin/python bench/submit.py [--n 200] [--warmup 10] [--database-url URL] [--profile FILE]
+    .venv/bin/python bench/submit.py --instructions [--n 20]   # machine instructions, under valgrind
 
 In one run, on a fresh database (temporary SQLite file by default), it prepares N + warm-up drafts,
 each driven through HTTP up to step 4 « Taux TVA » (form ``vat_regime``), then, draft by draft:
@@ -12,14 +13,19 @@ each driven through HTTP up to step 4 « Taux TVA » (form ``vat_regime``), then
   save, commit, after-request hooks, teardown), the 303 redirect not followed.
 
 Both measures are interleaved so that they share the same (noisy, shared) machine conditions; the
-ratio app/engine is the figure to compare between runs. See bench/README.md.
+ratio app/engine is the figure to compare between runs. ``--instructions`` counts the machine
+instructions of the same two measures instead (valgrind's callgrind): slower, but the same figure
+whatever else the machine does, so that two commits can be compared. See bench/README.md.
 """
 import argparse
 import contextlib
 import cProfile
+import ctypes
 import io
 import os
+import re
 import statistics
+import subprocess
 import sys
 import shutil
 import tempfile
@@ -44,15 +50,20 @@ class TimedWSGI:
         self.wsgi_app = wsgi_app
         self.last_ns = None
         self.profiler = None  # a cProfile.Profile enabled only around the measured submits
+        self.meter = None     # the callgrind meter (--instructions), counting only the measured submits
 
     def __call__(self, environ, start_response):
-        profiler = self.profiler
+        profiler, meter = self.profiler, self.meter
         start = time.perf_counter_ns()
         if profiler is not None:
             profiler.enable()
+        if meter is not None:
+            meter.meter_toggle()
         try:
             return self.wsgi_app(environ, start_response)
         finally:
+            if meter is not None:
+                meter.meter_toggle()
             if profiler is not None:
                 profiler.disable()
             self.last_ns = time.perf_counter_ns() - start
@@ -67,7 +78,50 @@ def parse_args():
     parser.add_argument("--profile", metavar="FILE",
                         help="also write cProfile stats of the measured submits (server side) to FILE; "
                              "timings are then inflated by the profiler")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count machine instructions per submit under valgrind (callgrind) instead "
+                             "of timing; use a small --n (20 takes about a minute)")
     return parser.parse_args()
+
+
+# --- --instructions: the same measures, counted by callgrind -------------------------------------
+
+METER_ENV = "BENCH_CALLGRIND_METER"  # set in the child run under valgrind: the compiled meter
+
+
+def count_instructions(args) -> None:
+    """Run this script again under callgrind and print the instructions per engine run and per
+    submit. Instrumentation starts once the drafts are prepared; counting is on only around the
+    measured calls (the meter's client requests), and each measure is dumped on its own."""
+    workdir = Path(tempfile.mkdtemp(prefix="segur-bench-cg-"))
+    try:
+        meter = workdir / "meter.so"
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(meter), str(ROOT / "bench" / "callgrind_meter.c")],
+                       check=True)
+        out = workdir / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
+                   f"--callgrind-out-file={out}", sys.executable, __file__, "--n", str(args.n),
+                   "--warmup", str(args.warmup)]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        child = subprocess.run(command, env={**os.environ, METER_ENV: str(meter), "PYTHONHASHSEED": "0"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if child.returncode:
+            sys.exit(f"bench: the run under valgrind failed\n{child.stderr[-3000:]}")
+        totals = {}
+        for dump in workdir.glob("callgrind.out.*"):
+            text = dump.read_text()
+            name = re.search(r"^desc: Trigger: Client Request: (\w+)", text, re.M)
+            total = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
+            if name and total:
+                totals[name.group(1)] = int(total.group(1))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    app, engine = totals["app"] / args.n, totals["engine"] / args.n
+    print(child.stdout.strip().splitlines()[0])
+    print(f"  app (server side of the POST)   {app / 1e6:7.2f} M instructions per submit")
+    print(f"  engine alone (load→save+flush)  {engine / 1e6:7.2f} M instructions per run")
+    print(f"  ratio app/engine                {app / engine:7.2f}")
 
 
 def make_app(workdir: Path, database_url: str | None):
@@ -118,8 +172,9 @@ def prepare_draft(app):
     return public_id, journey
 
 
-def engine_once(app, public_id: str) -> dict[str, int]:
-    """load → ready_task → complete → save → flush on the draft, timed; then rolled back."""
+def engine_once(app, public_id: str, meter=None) -> dict[str, int]:
+    """load → ready_task → complete → save → flush on the draft, timed (and counted by ``meter``,
+    under --instructions); then rolled back."""
     from app.engine import Run
     from app.extensions import db
     from app.models import EnrolmentRequest
@@ -128,6 +183,8 @@ def engine_once(app, public_id: str) -> dict[str, int]:
         lane = lane_of(SUPPLIER)
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
         instance = request.instance  # rows fetched before the clock starts
+        if meter is not None:
+            meter.meter_toggle()
         t0 = time.perf_counter_ns()
         run = Run.load(instance, request)
         t1 = time.perf_counter_ns()
@@ -138,6 +195,8 @@ def engine_once(app, public_id: str) -> dict[str, int]:
         t3 = time.perf_counter_ns()
         db.session.flush()
         t4 = time.perf_counter_ns()
+        if meter is not None:
+            meter.meter_toggle()
         assert task.form_key == FORM_KEY, task.form_key
         assert run.ready_task(lane).form_key == "confirmation"
         db.session.rollback()  # the draft stays at « Taux TVA » for the app submit
@@ -166,10 +225,26 @@ def summary(values_ns: list[int]) -> tuple[float, float]:
     return ms(median), ms(p95)
 
 
+def measure_instructions(app, timer, drafts) -> None:
+    """The child run of --instructions: every engine run, then every submit, each measure dumped."""
+    meter = ctypes.CDLL(os.environ[METER_ENV])
+    meter.meter_start_instrumentation()
+    for public_id, _ in drafts:
+        engine_once(app, public_id, meter)
+    meter.meter_dump(b"engine")
+    timer.meter = meter
+    for _, journey in drafts:
+        app_once(timer, journey)
+    timer.meter = None
+    meter.meter_dump(b"app")
+
+
 def main():
     args = parse_args()
     if args.n < 1 or args.warmup < 0:
         sys.exit("bench: --n must be ≥ 1 and --warmup ≥ 0")
+    if args.instructions and METER_ENV not in os.environ:
+        return count_instructions(args)
     began = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="segur-bench-"))
     try:
@@ -188,6 +263,11 @@ def main():
             engine_once(app, public_id)
             app_once(timer, journey)
 
+        if METER_ENV in os.environ:
+            measure_instructions(app, timer, drafts[args.warmup:])
+            print(f"Submit of « Taux TVA » ({FORM_KEY}) on {dialect}, N = {args.n} (after {args.warmup} warm-up), "
+                  "counted by callgrind")
+            return
         profiler = cProfile.Profile() if args.profile else None
         app_ns, engine = [], []
         t = time.perf_counter()

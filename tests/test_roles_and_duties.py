@@ -283,7 +283,8 @@ def test_the_migration_gives_accounts_their_role_and_running_requests_their_lane
     with portal.app_context():
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
         instance_id = request.instance_id
-        assert [w.lane for w in request.instance.waiting] == ["Gestionnaire ASP"]
+        assert db.session.scalars(db.select(WaitingLane.lane).where(
+            WaitingLane.instance_id == instance_id)).all() == ["Gestionnaire ASP"]
         db.session.remove()
         downgrade(revision="f1a2b3c4d5e6")
         upgrade()

@@ -108,6 +108,8 @@ class Run:
         self.workflow = workflow
         self.spec = spec
         self.request = request
+        #: The lanes the instance's stored waiting_lane rows name (none for a new instance).
+        self._saved_lanes: set[str] = set()
         workflow.script_engine = _ScriptEngine(self)
 
     # --- life cycle ---
@@ -134,7 +136,9 @@ class Run:
     def load(cls, instance: WorkflowInstance, request=None) -> "Run":
         spec = load_spec(instance.process_version)
         workflow = SERIALIZER.registry.restore(json.loads(instance.state_json), process_spec=spec)
-        return cls(instance, workflow, spec, request)
+        run = cls(instance, workflow, spec, request)
+        run._saved_lanes = run.waiting_lanes()  # what the stored projection says (written by save)
+        return run
 
     def save(self) -> WorkflowInstance:
         """Write the state into the instance row (flushed with the caller's transaction)."""
@@ -146,8 +150,15 @@ class Run:
         instance.next_timer_at = min(deadlines) if deadlines else None
         instance.updated_at = clock.now()
         lanes = set() if instance.completed else self.waiting_lanes()
-        kept = [w for w in instance.waiting if w.lane in lanes]
-        instance.waiting = kept + [WaitingLane(lane=lane) for lane in sorted(lanes - {w.lane for w in kept})]
+        if lanes != self._saved_lanes:  # most steps stay in the same lane: no query, no write
+            gone = self._saved_lanes - lanes
+            if gone:
+                if instance.id is None:  # saved earlier in this transaction, not flushed yet
+                    db.session.flush()
+                db.session.execute(db.delete(WaitingLane).where(
+                    WaitingLane.instance_id == instance.id, WaitingLane.lane.in_(sorted(gone))))
+            db.session.add_all(WaitingLane(instance=instance, lane=lane) for lane in sorted(lanes - self._saved_lanes))
+            self._saved_lanes = lanes
         return instance
 
     # --- user tasks ---
@@ -164,8 +175,12 @@ class Run:
         return next((task for lane in lanes if (task := self.ready_task(lane)) is not None), None)
 
     def waiting_lanes(self) -> set[str]:
-        """The lanes in which a user task is ready (saved as the queues' projection)."""
-        return {task.task_spec.lane for task in self._ready_spiff_tasks(None) if task.task_spec.lane}
+        """The lanes in which a user task is ready (saved as the queues' projection). A set: a scan
+        of the task tables (called processes included), cheaper than the ordered walk of the tree
+        that ``get_tasks`` does; it runs at every load and save."""
+        workflows = (self.workflow, *self.workflow.subprocesses.values())
+        return {task.task_spec.lane for workflow in workflows for task in workflow.tasks.values()
+                if task.state == TaskState.READY and task.task_spec.manual and task.task_spec.lane}
 
     def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:
         """Why ``actor_id`` may not complete ``task`` (they did the task it must be separated

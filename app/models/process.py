@@ -93,8 +93,8 @@ class WorkflowInstance(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     process_version = db.relationship(ProcessVersion)
-    package = db.relationship(ProcessPackage)
-    waiting = db.relationship("WaitingLane", cascade="all, delete-orphan", lazy="selectin")
+    # Set through package_id; read-only here so that it costs nothing when the instance is flushed.
+    package = db.relationship(ProcessPackage, viewonly=True)
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -107,3 +107,7 @@ class WaitingLane(db.Model):
 
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"), primary_key=True)
     lane: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+    # One way only (no collection on the instance): the rows are written by Run.save when the lanes
+    # change, and deleted with their instance by the database (ON DELETE CASCADE).
+    instance = db.relationship(WorkflowInstance)

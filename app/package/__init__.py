@@ -175,15 +175,32 @@ def current() -> Package:
     if cached is not None:
         return cached
     row = current_row()
-    if row is not None:
-        found = load(row)
-    else:
-        where = folders()
-        if where not in _files_cache:
-            _files_cache[where] = Package(read_files(where)[1])
-        found = _files_cache[where]
+    found = load(row) if row is not None else _of_files()
     db.session.info[_SESSION_KEY] = found
     return found
+
+
+def _of_files() -> Package:
+    where = folders()
+    if where not in _files_cache:
+        _files_cache[where] = Package(read_files(where)[1])
+    return _files_cache[where]
+
+
+def with_current(query):
+    """``query`` (a select) with two more columns, the current version's id and SHA-256 (None before
+    the first deployment), for ``remember_current``: the page that loads its main row this way reads
+    ``current()`` without a query of its own."""
+    return (query.add_columns(ProcessPackage.id, ProcessPackage.sha256)
+            .outerjoin(ProcessPackage, ProcessPackage.is_current.is_(True)))
+
+
+def remember_current(package_id: int | None, sha256: str | None) -> None:
+    """Make ``current()`` of this transaction the version a ``with_current`` query saw, when this
+    process has it built already (otherwise ``current()`` loads it as usual)."""
+    found = _of_files() if package_id is None else _cache.get((package_id, sha256))
+    if found is not None:
+        db.session.info[_SESSION_KEY] = found
 
 
 _SESSION_KEY = "process_package"

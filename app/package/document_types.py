@@ -13,6 +13,7 @@ cannot be deleted.
 import ast
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .. import package
 from ..engine.scripting import ScriptLimitExceeded, ScriptRejected, check_limits, compile_checked
@@ -46,12 +47,12 @@ class DocumentType:
     def max_size(self) -> int:
         return int(self.max_size_mb * 1024 * 1024)
 
-    @property
+    @cached_property  # a type is built once per package version, its form fields at every build
     def hint(self) -> str:
         """The help text and the limits, under the file input."""
         return " ".join(x for x in (self.help.strip(), documents.hint(self)) if x)
 
-    @property
+    @cached_property
     def accept(self) -> str:
         return documents.accept(self)
 
