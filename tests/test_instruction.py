@@ -70,8 +70,13 @@ def test_an_agent_must_hold_the_request_to_decide(portal, mailbox):
     public_id, _ = file_request(portal)
     first, second = Agent(portal), Agent(portal)
     first.claim(public_id)
-    page = second.browser.get(f"/demandes/{public_id}/etape")
-    assert page.status == 403 and "Prenez d'abord la demande en charge" in page.content
+    page = second.browser.get(f"/demandes/{public_id}/etape")  # back on the request's page, told why
+    assert page.url.endswith(f"/gestion/demandes/{public_id}")
+    assert "Prenez d'abord la demande en charge" in " ".join(page.alerts())
+    token = page.doc.xpath("//input[@name='csrf_token']/@value")[0]
+    response = second.browser.client.post(f"/demandes/{public_id}/etape",
+                                          data={"csrf_token": token, "decision": "valider"})
+    assert response.status_code == 403 and "la demande en charge" in response.get_data(as_text=True)
     page = first.decide(public_id, "valider")
     assert stored(portal, public_id).status == "validated"
 

@@ -205,12 +205,18 @@ def test_a_rejection_confirmed_by_a_second_agent_refuses_the_first(portal, mailb
     first, second = Agent(portal, first_name="Paul"), Agent(portal, first_name="Jeanne")
     refusal = ("Vous avez effectué l'étape « Instruire la demande » de cette demande : l'étape « Confirmer le "
                "rejet » doit être faite par une autre personne.")
-    # Their rejection is recorded; the step that follows is the confirmation, which they may not do.
+    # Their rejection is recorded; the step that follows is the confirmation, which they may not do:
+    # they are back on the request's page, which says why.
     step = first.decide(public_id, "rejeter", reason="Le logiciel n'est pas référencé.")
-    assert step.status == 403 and refusal in " ".join(step.content.split())
+    assert step.status == 200 and step.url.endswith(f"/gestion/demandes/{public_id}"), step.url
+    assert refusal in flashed(step)
     assert stored(portal, public_id).status == "in_progress"
     step = first.browser.get(f"/demandes/{public_id}/etape")
-    assert step.status == 403 and refusal in " ".join(step.content.split())
+    assert step.url.endswith(f"/gestion/demandes/{public_id}") and refusal in flashed(step)
+    # Posting the confirmation anyway is refused.
+    token = step.doc.xpath("//input[@name='csrf_token']/@value")[0]
+    response = first.browser.client.post(f"/demandes/{public_id}/etape", data={"csrf_token": token, "decision": "rejeter"})
+    assert response.status_code == 403 and "doit être faite par une autre personne" in response.get_data(as_text=True)
     review = first.review(public_id)
     assert "Instruire la demande" not in [" ".join(a.text_content().split()) for a in review.doc.xpath("//a")]
     # The engine refuses it too, whatever the page.
@@ -252,7 +258,7 @@ def test_a_holder_who_may_not_confirm_is_taken_over_by_another_agent(portal, mai
     assert ("Paul Durand a effectué l'étape « Instruire la demande » de cette demande : l'étape « Confirmer le "
             "rejet » doit être faite par une autre personne.") in flashed(page)
     assert stored(portal, public_id).claimed_by_id == user_id(portal, second.login)
-    assert first.browser.client.get(f"/demandes/{public_id}/etape").status_code == 403
+    assert first.browser.client.get(f"/demandes/{public_id}/etape").status_code == 303
 
 
 def test_the_check_refuses_a_table_that_locks_admins_or_analysts_out(portal):

@@ -1,7 +1,7 @@
 """The one generic task view: whatever user task is ready for the current user's lane, render the
 form it names, validate, complete, run the engine, commit, redirect. The step always comes from
 the engine, never from the URL."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -70,6 +70,11 @@ def step(public_id):
         return _no_task(enrolment)
     lane = task.lane
     refusal = access.may_complete(enrolment, run, task)
+    if refusal and request.method == "GET" and access.can("see_requests"):
+        # Staff: the request's page says why (hold it first, or someone else must do this step) and
+        # offers what they may do; e.g. right after their decision, when the next step is not theirs.
+        flash(refusal, "info")
+        return redirect(_request_page(enrolment), code=303)
     if refusal:
         return render_template("errors/error.html", code=403, title="Action impossible", message=refusal), 403
     if request.method == "GET":
