@@ -1,7 +1,7 @@
 """The studio's status form (« Processus » › « Statuts »): one status of the process package
 (app/package/statuses.py says what each field means). Not a user-task form."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField, ValidationError
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField, ValidationError
 
 from app.package import statuses
 
@@ -17,6 +17,10 @@ class StatusForm(FlaskForm):
                                  [required("Indiquez le libellé que lisent les fournisseurs."), max_length(120)])
     agent_label = StringField("Libellé pour les agents",
                               [required("Indiquez le libellé que lisent les gestionnaires de l'ASP."), max_length(120)])
+    description = TextAreaField("Explication pour les fournisseurs", [max_length(500)],
+                                description="Affiché dans la foire aux questions, « Que signifient les statuts de ma "
+                                            "demande ? », après le libellé, par exemple : vous devez fournir des "
+                                            "justificatifs complémentaires.")
     badge = Select("Couleur du badge", [required("Choisissez la couleur du badge.")],
                    choices=choices(*statuses.BADGES.items()))
     acts = Radio("Qui doit agir ?", [required("Indiquez qui doit agir quand la demande a ce statut.")],
@@ -57,7 +61,8 @@ class StatusForm(FlaskForm):
         """The status as the package data holds it."""
         return statuses.Status(self.code.data, self.supplier_label.data.strip(), self.agent_label.data.strip(),
                                self.badge.data, self.acts.data, tuple(self.actions.data or ()), self.final.data,
-                               self.validation.data, self.outcome.data or "none").as_item()
+                               self.validation.data, self.outcome.data or "none",
+                               (self.description.data or "").strip()).as_item()
 
     @classmethod
     def of(cls, code: str, item: dict, **kwargs) -> "StatusForm":

@@ -180,7 +180,9 @@ def test_relabelling_a_status_changes_what_every_page_shows_once_deployed(portal
     assert page.h1 == "Modifier le statut « in_progress »"
     form = page.form("status-form")
     assert form.values["supplier_label"] == ["En cours"] and form.values["acts"] == ["agency"]
-    page = form.fill(supplier_label="En instruction", agent_label="À instruire", badge="warning").submit("Enregistrer")
+    assert form.values["description"][0].strip() == "votre demande est en attente d'instruction par les services de l'ASP."
+    page = form.fill(supplier_label="En instruction", agent_label="À instruire", badge="warning",
+                     description="un gestionnaire de l'ASP examine votre demande.").submit("Enregistrer")
     assert "modifié dans le brouillon" in alerts(page)
     assert page.texts("//tr[@id='status-in_progress']/td")[8] == "modifié"
 
@@ -196,6 +198,11 @@ def test_relabelling_a_status_changes_what_every_page_shows_once_deployed(portal
     assert queue_row(queue, public_id)["Statut"] == "À instruire"
     assert queue_options(queue)["a-instruire"] == "À instruire (À instruire, Certificat(s) à valider)"
     assert badge(agent.review(public_id)) == ("À instruire", "warning")
+    # The FAQ explains the statuses, and names them in its answers, as the package says.
+    faq = Browser(portal.test_client()).get("/aide/questions-frequentes")
+    assert "En instruction : un gestionnaire de l'ASP examine votre demande." in faq.texts("//ul[@id='statuses']/li")
+    assert "repasse au statut « En instruction »" in " ".join(faq.content.split())
+    assert "« En cours »" not in faq.content
 
 
 # --- deleting ------------------------------------------------------------------------------------------
@@ -305,7 +312,9 @@ def test_the_migration_turns_stored_labels_into_codes_and_back(portal):
             assert status == "awaiting_documents"
             assert list(seeded) == ["draft", "in_progress", "partially_validated", "awaiting_documents",
                                     "certificates_to_validate", "rejected", "validated"]
-            assert seeded == json.loads((ROOT / "bpmn" / "package" / "statuses.json").read_text(encoding="utf-8"))
+            files = json.loads((ROOT / "bpmn" / "package" / "statuses.json").read_text(encoding="utf-8"))
+            # The seven of the guide, as the files held them then (descriptions came later, as data).
+            assert seeded == {code: {k: v for k, v in item.items() if k != "description"} for code, item in files.items()}
         finally:
             db.session.close()
             upgrade()

@@ -79,6 +79,7 @@ class Status:
     final: bool = False
     validation: bool = False  # reaching it records a validation (sets validated_at the first time)
     outcome: str = "none"
+    description: str = ""  # what it means for the supplier (the FAQ « Que signifient les statuts »)
 
     def label(self, staff: bool = False) -> str:
         return self.agent_label if staff else self.supplier_label
@@ -106,13 +107,14 @@ class Status:
         """The status as the package data holds it (without its code, the item's key)."""
         return {"supplier_label": self.supplier_label, "agent_label": self.agent_label, "badge": self.badge,
                 "acts": self.acts, "actions": list(self.actions), "final": self.final,
-                "validation": self.validation, "outcome": self.outcome}
+                "validation": self.validation, "outcome": self.outcome, "description": self.description}
 
     @classmethod
     def from_item(cls, code: str, item: dict) -> "Status":
         return cls(code, item.get("supplier_label") or code, item.get("agent_label") or code,
                    item.get("badge") or "info", item.get("acts") or "none", tuple(item.get("actions") or ()),
-                   bool(item.get("final")), bool(item.get("validation")), item.get("outcome") or "none")
+                   bool(item.get("final")), bool(item.get("validation")), item.get("outcome") or "none",
+                   str(item.get("description") or ""))
 
 
 class Statuses:

@@ -1,6 +1,8 @@
 """Public pages of the portal: home, frequently asked questions and legal pages."""
 from flask import Blueprint, current_app, render_template, url_for
 
+from ..package import statuses
+
 bp = Blueprint("public", __name__)
 
 
@@ -22,7 +24,8 @@ def home():
 
 @bp.get("/aide/questions-frequentes")
 def faq():
-    return render_template("public/faq.html")
+    # The statuses' meanings are process data: analysts change them in « Processus » › « Statuts ».
+    return render_template("public/faq.html", statuses=statuses.current().submitted)
 
 
 @bp.get("/accessibilite")
