@@ -1,25 +1,14 @@
 """Public pages of the portal: home, frequently asked questions and legal pages."""
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template
 
 from ..package import statuses
 
 bp = Blueprint("public", __name__)
 
 
-def _endpoint_url(endpoint: str) -> str | None:
-    """URL of ``endpoint`` when a blueprint registered it, else None (feature not installed)."""
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint)
-    return None
-
-
 @bp.get("/")
 def home():
-    return render_template(
-        "public/home.html",
-        login_url=_endpoint_url("auth.login"),
-        enrolment_url=_endpoint_url("enrolment.start"),
-    )
+    return render_template("public/home.html")
 
 
 @bp.get("/aide/questions-frequentes")
