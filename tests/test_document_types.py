@@ -181,6 +181,23 @@ def test_the_editor_refuses_bad_types_and_deleting_a_used_one(portal):
     assert "Relevé d'identité bancaire (RIB) *" in journey.page.texts("//label")
 
 
+def test_a_type_an_earlier_version_asks_for_stays_while_requests_follow_that_version(portal):
+    analyst = Analyst(portal)
+    add_type(analyst)
+    ask_on_applicant(analyst, "['attestation_dsr']")
+    package_action(analyst, "deployer", comment="Attestation pour tous")
+    running = at_applicant(portal)  # a request on that version, at the step that asks for the type
+    ask_on_applicant(analyst, "[]")
+    package_action(analyst, "deployer", comment="Plus d'attestation")
+    page = analyst.browser.get("/processus/documents").form_with(f"Supprimer « {LABEL} »").submit("Supprimer")
+    refusal = " ".join(page.alerts())
+    assert f"Le type « {LABEL} » ne peut pas être supprimé : la version" in refusal
+    assert "que suivent des demandes en cours, le demande (tâche applicant)" in refusal
+    # The request still gets its step as its version says.
+    assert LABEL + " *" in running.page.texts("//label")
+    assert LABEL + " *" in running.browser.get(running.page.url).texts("//label")
+
+
 def test_a_failing_expression_shows_a_french_message_not_an_error(portal):
     analyst = Analyst(portal)
     ask_on_applicant(analyst, "['kbis'] + _secret")

@@ -18,7 +18,8 @@ from functools import cached_property
 from .. import package
 from ..engine.scripting import ScriptLimitExceeded, ScriptRejected, check_limits, compile_checked
 from ..extensions import db
-from ..models import Document
+from ..engine.specs import all_task_specs, load_spec
+from ..models import Document, ProcessVersion, WorkflowInstance
 from ..services import documents
 
 #: The user-task property that asks for documents.
@@ -128,6 +129,24 @@ def stored_kinds() -> dict[str, int]:
     return dict(db.session.execute(db.select(Document.kind, db.func.count()).group_by(Document.kind)).all())
 
 
+def asked_by_running_versions() -> dict[str, list[str]]:
+    """{type: where an earlier diagram version that running requests still follow asks for it}: a
+    request runs on its version, so deleting such a type would leave its deposit step unbuildable."""
+    running = db.select(WorkflowInstance.process_version_id).where(WorkflowInstance.completed.is_(False))
+    versions = db.session.scalars(db.select(ProcessVersion).where(
+        ProcessVersion.is_current.is_(False), ProcessVersion.id.in_(running))
+        .order_by(ProcessVersion.process_id, ProcessVersion.version))
+    found: dict[str, list[str]] = {}
+    for version in versions:
+        spec = load_spec(version)
+        for _, task_spec in all_task_specs(spec.spec, spec.subprocess_specs):
+            for code in codes_in(package.properties(task_spec).get(PROPERTY, "")):
+                found.setdefault(code, []).append(
+                    f"la version {version.version} de « {version.name} », que suivent des demandes en cours, "
+                    f"le demande (tâche {task_spec.bpmn_id})")
+    return found
+
+
 def usages(code: str, processes: dict[str, tuple]) -> list[str]:
     """Why ``code`` cannot be deleted (French), empty when nothing uses it."""
     found = []
@@ -135,6 +154,7 @@ def usages(code: str, processes: dict[str, tuple]) -> list[str]:
         found.append("un formulaire du portail le demande")
     found += [f"le diagramme {file} le demande (tâche {element})"
               for file, element, expression in asking_tasks(processes) if code in codes_in(expression)]
+    found += asked_by_running_versions().get(code, [])
     count = stored_kinds().get(code, 0)
     if count:
         found.append(f"{count} document{'s' if count > 1 else ''} déposé{'s' if count > 1 else ''} "
@@ -238,6 +258,9 @@ class DocumentTypes(package.Section):
             if code not in value:
                 problems.append(self.problem(code, f"{count} document(s) déposé(s) sont de ce type : il ne peut pas "
                                                    "être supprimé."))
+        for code, where in asked_by_running_versions().items():
+            if code not in value:
+                problems += [self.problem(code, f"{usage} : il ne peut pas être supprimé.") for usage in where]
         for file, element, expression in asking_tasks(processes):
             problems += [package.Problem(file, element, f"propriété {PROPERTY} : {message}")
                          for message in self._expression_problems(expression, value, deployed)]
