@@ -107,6 +107,8 @@ def test_the_preview_renders_unsaved_texts_with_a_sample_request_or_says_what_is
     ("text", "{% for i in range(10**6) %}{% for j in range(10**6) %}x{% endfor %}{% endfor %}",
      "texte : accès interdit par le bac à sable des modèles (range() de plus de 1000 éléments"),
     ("subject", "{{ 9 ** 99999 }}", "objet : accès interdit par le bac à sable des modèles (puissance refusée"),
+    ("text", "{% set r = range(1000) %}{% for i in r %}{% for j in r %}{% for k in r %}{% endfor %}{% endfor %}"
+             "{% endfor %}", "texte : accès interdit par le bac à sable des modèles (plus de 100000 tours de boucle"),
 ])
 def test_verifier_refuses_what_would_break_the_mail_and_names_the_template_and_the_part(portal, part, source, message):
     analyst = Analyst(portal)

@@ -17,12 +17,14 @@ version compiles a template once, on first use, and keeps it (``Mails``).
 """
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from jinja2 import DictLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, select_autoescape
+from jinja2 import (DictLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes,
+                    select_autoescape)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .. import clock
@@ -150,6 +152,7 @@ def parts_of(code: str) -> tuple[str, ...]:
 MAX_SIZE = 1_000_000     # items or characters of a value built by « * » or « + »
 MAX_INT_BITS = 4096
 MAX_RANGE = 1000         # items of a range() (a mail lists a request's items, not millions)
+MAX_ITERATIONS = 100_000  # turns of all the loops of one rendering (nested loops multiply)
 
 
 class TooBig(SecurityError):
@@ -160,14 +163,50 @@ def _size(value) -> int | None:
     return len(value) if isinstance(value, (str, list, tuple)) else None
 
 
+#: Loop turns of the rendering under way (a one-item list), shared by the templates it includes.
+_turns: ContextVar[list[int] | None] = ContextVar("mail_template_turns", default=None)
+_COUNTED = "_counted_loop"
+
+
+def _counted(iterable):
+    """What every ``{% for %}`` of a template iterates: ``iterable``, each turn counted against
+    MAX_ITERATIONS for the whole rendering (three loops of 1000 would otherwise run 10⁹ times)."""
+    turns = _turns.get()
+    for item in iterable:
+        if turns is not None:
+            turns[0] += 1
+            if turns[0] > MAX_ITERATIONS:
+                raise TooBig(f"plus de {MAX_ITERATIONS} tours de boucle refusés")
+        yield item
+
+
+class BoundedTemplate(Template):
+    def render(self, *args, **kwargs) -> str:
+        token = _turns.set([0])
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            _turns.reset(token)
+
+
 class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, with « * », « ** » and « + » bounded and a short range()."""
+    """Jinja's immutable sandbox, with « * », « ** » and « + » bounded, a short range() and a
+    budget of loop turns per rendering."""
 
     intercepted_binops = frozenset({"*", "**", "+"})
+    template_class = BoundedTemplate
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.globals["range"] = self._range
+        self.globals[_COUNTED] = _counted
+
+    def _parse(self, source, name, filename):
+        """The template's tree, every loop iterating through ``_counted``."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.Name(_COUNTED, "load"), [loop.iter], [], None, None, lineno=loop.lineno)
+        return tree
 
     @staticmethod
     def _range(*args):
