@@ -159,8 +159,9 @@ def test_a_request_waiting_in_a_removed_task_is_refused_with_its_reason(analyst)
             in row(page, refused["number"]))
     assert not page.doc.xpath(f"//input[@name='instance' and @value='{refused['instance_id']}']")
     assert "Oui" in row(page, instance_of(app, waiting)["number"])
-    # posted anyway (a stale page): refused with the reason, nothing changes
     page = page.form("migration-move").fill(instance=[instance_of(app, waiting)["instance_id"]]).submit()
+    assert instance_of(app, waiting)["version"] == 2
+    # posted anyway (e.g. a page from before the deploy): refused with the reason, nothing changes
     response = analyst.post("/processus/initial_enrolment/demandes-en-cours/deplacer",
                             instance=str(refused["instance_id"]))
     page = analyst.browser.get(response.headers["Location"])

@@ -8,6 +8,14 @@ from ..extensions import db
 from .types import UTCDateTime
 
 
+def request_label(request, instance_id: int) -> str:
+    """How a moved (or movable) request is named on the pages and in the terminal: its number, or
+    « Brouillon » before « Terminer »; an instance without a request by its id."""
+    if request is None:
+        return f"Instance {instance_id}"
+    return request.number or "Brouillon"
+
+
 class InstanceMove(db.Model):
     """One move of a workflow instance from one process version to another, with what undoing it
     needs: the instance exactly as it was before (state, version, package, next timer), and the
@@ -37,3 +45,7 @@ class InstanceMove(db.Model):
     request = db.relationship("EnrolmentRequest")
     from_version = db.relationship("ProcessVersion", foreign_keys=[from_version_id])
     to_version = db.relationship("ProcessVersion", foreign_keys=[to_version_id])
+
+    @property
+    def label(self) -> str:
+        return request_label(self.request, self.instance_id)

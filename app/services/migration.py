@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
 from ..engine import Run
@@ -29,6 +30,7 @@ from ..engine.waiting import LIVE
 from ..extensions import db
 from ..models import (AuditEntry, EnrolmentRequest, InstanceMove, ProcessVersion, RequestEvent, WaitingLane,
                       WorkflowInstance)
+from ..models.migration import request_label
 from . import enrolment, incidents
 
 #: What a spec comparison may report about a waiting task without it being a change of what the task
@@ -177,9 +179,7 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        if self.request is None:
-            return f"Instance {self.instance.id}"
-        return self.request.number or "Brouillon"
+        return request_label(self.request, self.instance.id)
 
 
 def _older(process_id: str, target: ProcessVersion):
@@ -191,30 +191,31 @@ def _older(process_id: str, target: ProcessVersion):
             .order_by(WorkflowInstance.id))
 
 
+def _candidate(instance: WorkflowInstance, request: EnrolmentRequest | None, target: ProcessVersion) -> Candidate:
+    planned = plan(instance, target, request)
+    return Candidate(instance, request, instance.process_version, waiting_labels(planned.run), planned.reasons)
+
+
 def candidates(process_id: str, target: ProcessVersion) -> list[Candidate]:
     """The running requests of ``process_id`` on a version older than ``target``: where each waits,
     and why it cannot move (none: it can)."""
-    found = []
-    for instance, request in db.session.execute(_older(process_id, target)).all():
-        planned = plan(instance, target, request)
-        found.append(Candidate(instance, request, instance.process_version, waiting_labels(planned.run),
-                               planned.reasons))
-    return found
+    return [_candidate(instance, request, target)
+            for instance, request in db.session.execute(_older(process_id, target)).all()]
 
 
 def find_requests(process_id: str, target: ProcessVersion, references) -> list[Candidate]:
-    """The candidates named by request number, public id or instance id (CLI, the page's checkboxes);
-    raises MigrationError for a reference that names no running request of an older version."""
-    every = candidates(process_id, target)
+    """The candidates named by request number, public id or instance id (the CLI's --request, the
+    page's checkboxes); raises MigrationError for a reference that names no running request of
+    ``process_id`` on a version older than ``target``."""
+    rows = db.session.execute(_older(process_id, target)).all()
     chosen = []
-    for reference in references:
-        reference = str(reference).strip()
-        match = next((c for c in every if str(c.instance.id) == reference or (c.request is not None and reference in (
-            c.request.number, c.request.public_id))), None)
+    for reference in dict.fromkeys(str(r).strip() for r in references):
+        match = next(((instance, request) for instance, request in rows if reference == str(instance.id) or (
+            request is not None and reference in (request.number, request.public_id))), None)
         if match is None:
             raise MigrationError(f"« {reference} » n'est pas une demande en cours sur une version antérieure "
                                  f"à la version {target.version} de « {process_id} ».")
-        chosen.append(match)
+        chosen.append(_candidate(*match, target))
     return chosen
 
 
@@ -290,9 +291,11 @@ def move_all(chosen: list[Candidate], target: ProcessVersion, actor: str, dry_ru
     for candidate in chosen:
         try:
             done = move(candidate, target, actor)
-        except Refused as exc:
+        except (Refused, StaleDataError) as exc:
             db.session.rollback()
-            outcomes.append(Outcome(candidate, reason=str(exc)))
+            reason = str(exc) if isinstance(exc, Refused) else \
+                "la demande a avancé pendant son déplacement : rien n'a changé, réessayez."
+            outcomes.append(Outcome(candidate, reason=reason))
             continue
         if dry_run:
             db.session.rollback()

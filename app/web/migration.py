@@ -54,17 +54,17 @@ def move(process_id):
     return redirect(url_for(".index", process_id=process_id, version=target.version), code=303)
 
 
-@bp.post("/changements-de-version/<int:move_id>/annuler")
+@bp.post("/changements-de-version/<int:number>/annuler")
 @access.require_capability("studio")
-def undo(move_id):
-    done = db.get_or_404(InstanceMove, move_id)
-    process_id, label = done.from_version.process_id, done.request.number if done.request else f"Instance {done.instance_id}"
+def undo(number):
+    done = db.get_or_404(InstanceMove, number)
+    process_id, label = done.from_version.process_id, done.label
     try:
         migration.undo(done, access.current_actor())
     except migration.Refused as exc:
         db.session.rollback()
-        flash(f"{label or 'Brouillon'} : changement de version non annulé, {exc}", "error")
+        flash(f"{label} : changement de version non annulé, {exc}", "error")
     else:
         db.session.commit()
-        flash(f"{label or 'Brouillon'} : de retour sur la version {done.from_version.version}.", "success")
+        flash(f"{label} : de retour sur la version {done.from_version.version}.", "success")
     return redirect(url_for(".index", process_id=process_id), code=303)
