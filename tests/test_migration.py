@@ -14,7 +14,7 @@ from app.models import EnrolmentRequest, InstanceMove
 from app.services import timers
 from app.worker import drain
 from instruction_steps import Agent, file_request
-from journey import Supplier
+from journey import Journey, Supplier
 from studio import Analyst
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
@@ -47,6 +47,11 @@ NEW_MAIL = source("instruction.bpmn").replace("value=\"'validation'\"", "value=\
 TEN_DAYS = source("supporting_documents.bpmn").replace('"P15D"', '"P10D"', 1)
 #: The agent can no longer ask for documents: the call of the supporting-documents loop is removed.
 NO_DOCUMENTS = without(source("instruction.bpmn"), "supporting_documents")
+
+
+#: The VAT step removed from the supplier's form: the bank details lead straight to the confirmation.
+NO_VAT = without(source("initial_enrolment.bpmn").replace('targetRef="vat_regime"', 'targetRef="confirmation"'),
+                 "vat_regime")
 
 
 @pytest.fixture
@@ -168,6 +173,36 @@ def test_a_request_waiting_in_a_removed_task_is_refused_with_its_reason(analyst)
     assert any("refusée, l'étape « Demande de pièces justificatives » où elle attend n'existe plus" in a
                for a in page.alerts()), page.alerts()
     assert instance_of(app, asked)["state"] == refused["state"] and instance_of(app, asked)["version"] == 1
+
+
+def test_drafts_move_unless_they_wait_in_the_removed_step_and_requests_that_went_through_it_stay(analyst):
+    app = analyst.app
+    filed, _ = file_request(app)
+    at_vat = Journey(app.test_client(), Supplier(ans_number="MSv2VIL014", siret="79031846300011"))
+    at_vat.start()
+    at_vat.until("vat_regime")
+    early = Journey(app.test_client(), Supplier(ans_number="OFf2PHA003", siret="81245367800011"))
+    early.start()
+    early.until("bank_details")
+    deploy(analyst, "Plus d'étape TVA", initial_enrolment_bpmn=NO_VAT)
+
+    page = moving_page(analyst)
+    rows = page.texts("//table[@id='migration-candidates']//tbody/tr")
+    assert any(instance_of(app, filed)["number"] in r and "elle est passée par l'élément « Indiquer le régime de TVA », "
+               "qui n'existe plus dans la version 2" in r for r in rows), rows
+    assert any("Indiquer le régime de TVA" in r and "où elle attend n'existe plus dans la version 2" in r for r in rows)
+    movable = page.doc.xpath("//table[@id='migration-candidates']//input[@name='instance']/@value")
+    assert len(movable) == 1 and "Brouillon" in row(page, "Saisir les coordonnées bancaires")
+    page = page.form("migration-move").fill(instance=movable).submit("Déplacer vers la version 2")
+    assert "Brouillon : déplacée vers la version 2." in page.alerts()
+
+    # the draft goes on, on version 2: no VAT step any more, then « Terminer »
+    early.next()
+    assert early.form_key == "confirmation", early.form_key
+    early.next("Terminer")
+    assert early.page.h1 == "Confirmation"
+    submitted = instance_of(app, early.page.url.split("/")[2])
+    assert submitted["version"] == 2 and submitted["number"] and submitted["status"] == "in_progress"
 
 
 def test_a_request_waiting_in_a_changed_timer_is_refused_and_a_moved_one_follows_the_new_delay(analyst):
