@@ -308,3 +308,17 @@ def test_moving_requests_is_for_analysts_and_admins(portal, analyst):
     assert page.status == 200 and page.doc.xpath("//tr[@id='migration-process-initial_enrolment']")
     link = page.doc.xpath("//tr[@id='migration-process-initial_enrolment']//a/@href")[0]
     assert analyst.browser.get(link).doc.xpath("//table[@id='migration-candidates']")
+
+
+def test_a_request_with_an_open_incident_is_refused(analyst, monkeypatch):
+    from test_incidents import break_handler
+    app = analyst.app
+    public_id, _ = file_request(app)
+    break_handler(monkeypatch, "mail.send")  # the validation mail fails: an incident, the request waits
+    Agent(app).decide(public_id, "valider")
+    monkeypatch.undo()
+    deploy(analyst, "Courriel de validation", instruction_bpmn=NEW_MAIL)
+    page = moving_page(analyst)
+    assert "un incident est ouvert sur cette demande : relancez-le ou résolvez-le d'abord." in \
+        row(page, instance_of(app, public_id)["number"])
+    assert not page.doc.xpath("//input[@name='instance']")
