@@ -308,6 +308,11 @@ def test_moving_requests_is_for_analysts_and_admins(portal, analyst):
     assert page.status == 200 and page.doc.xpath("//tr[@id='migration-process-initial_enrolment']")
     link = page.doc.xpath("//tr[@id='migration-process-initial_enrolment']//a/@href")[0]
     assert analyst.browser.get(link).doc.xpath("//table[@id='migration-candidates']")
+    # a called process: its requests move with the process that calls them
+    page = analyst.browser.get(page.doc.xpath("//tr[@id='migration-process-instruction']//a/@href")[0])
+    callers = page.texts("//p[@id='migration-callers']")[0]
+    assert "se déplace avec la demande qui l'appelle" in callers
+    assert page.doc.xpath("//p[@id='migration-callers']/a[@href='/processus/initial_enrolment/demandes-en-cours']")
 
 
 def test_a_request_with_an_open_incident_is_refused(analyst, monkeypatch):

@@ -151,17 +151,27 @@ def _spec_changes(diff, task) -> list[str]:
 @dataclass
 class ProcessLine:
     current: ProcessVersion
-    older: int  # running requests on an older version
+    older: int  # running requests started on an older version
+    callers: list[ProcessVersion]  # the processes that call it: its requests move with theirs
+
+
+def callers(process_id: str) -> list[ProcessVersion]:
+    """The current versions of the processes that call ``process_id`` (a request runs on the version
+    of the process it started with, called processes included: it moves with that one)."""
+    current = db.session.scalars(db.select(ProcessVersion).where(ProcessVersion.is_current.is_(True))
+                                 .order_by(ProcessVersion.process_id)).all()
+    return [v for v in current if v.process_id != process_id and process_id in load_spec(v).subprocess_specs]
 
 
 def overview() -> list[ProcessLine]:
-    """Every deployed process and how many of its running requests are on an older version."""
+    """Every deployed process, how many of its running requests are on an older version, and which
+    processes call it."""
     lines = []
     for current in db.session.scalars(db.select(ProcessVersion).where(ProcessVersion.is_current.is_(True))
                                       .order_by(ProcessVersion.process_id)):
         older = db.session.scalar(_older(current.process_id, current).with_only_columns(db.func.count())
                                   .order_by(None))
-        lines.append(ProcessLine(current, older or 0))
+        lines.append(ProcessLine(current, older or 0, callers(current.process_id)))
     return lines
 
 

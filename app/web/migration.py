@@ -34,7 +34,8 @@ def index(process_id):
     target = _target(process_id)
     return render_template("migration/index.html", process_id=process_id, target=target,
                            candidates=migration.candidates(process_id, target),
-                           moves=migration.recent_moves(process_id), refusal=migration.undo_refusal)
+                           moves=migration.recent_moves(process_id), refusal=migration.undo_refusal,
+                           callers=migration.callers(process_id))
 
 
 @bp.post("/<process_id>/demandes-en-cours/deplacer")
