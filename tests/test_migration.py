@@ -49,6 +49,15 @@ TEN_DAYS = source("supporting_documents.bpmn").replace('"P15D"', '"P10D"', 1)
 NO_DOCUMENTS = without(source("instruction.bpmn"), "supporting_documents")
 
 
+#: A reminder timer attached to the agent's review (nothing was attached before).
+REVIEW_TIMER = source("instruction.bpmn").replace('    <bpmn:sequenceFlow id="flow_start"', (
+    '    <bpmn:boundaryEvent id="review_late" name="Instruction en retard" attachedToRef="review" cancelActivity="false">'
+    '<bpmn:outgoing>flow_review_late</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>"P30D"'
+    '</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>\n'
+    '    <bpmn:endEvent id="end_review_late" name="Retard signalé"><bpmn:incoming>flow_review_late</bpmn:incoming>'
+    '</bpmn:endEvent>\n'
+    '    <bpmn:sequenceFlow id="flow_review_late" sourceRef="review_late" targetRef="end_review_late" />\n'
+    '    <bpmn:sequenceFlow id="flow_start"'), 1)
 #: The VAT step removed from the supplier's form: the bank details lead straight to the confirmation.
 NO_VAT = without(source("initial_enrolment.bpmn").replace('targetRef="vat_regime"', 'targetRef="confirmation"'),
                  "vat_regime")
@@ -230,6 +239,15 @@ def test_a_request_waiting_in_a_changed_timer_is_refused_and_a_moved_one_follows
     with app.app_context():
         request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == reviewed))
         assert request.overdue_since is not None
+
+
+def test_a_request_waiting_in_a_task_that_gets_a_timer_is_refused(analyst):
+    app = analyst.app
+    public_id, _ = file_request(app)
+    deploy(analyst, "Relance de l'instruction", instruction_bpmn=REVIEW_TIMER)
+    page = moving_page(analyst)
+    assert "Non : l'étape « Instruire la demande » où elle attend a changé dans la version 2." in \
+        row(page, instance_of(app, public_id)["number"])
 
 
 def test_a_move_is_undone_while_nothing_else_happened(analyst):

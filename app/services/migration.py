@@ -34,8 +34,10 @@ from ..models.migration import request_label
 from . import enrolment, incidents
 
 #: What a spec comparison may report about a waiting task without it being a change of what the task
-#: does: where its flows come from and go to (once done, it follows the new version's flows).
+#: does: where its flows come from and go to (once done, it follows the new version's flows). The
+#: events attached to it are a change, though (SpiffWorkflow wires them in as an input of the task).
 _NOT_A_CHANGE = {"inputs", "outputs"}
+_ATTACHED = ".BoundaryEventSplit"
 #: Task states that say what already happened (their spec must still exist to read the history).
 _DONE = TaskState.COMPLETED | TaskState.ERROR | TaskState.CANCELLED
 
@@ -67,7 +69,7 @@ def _label(task_spec) -> str:
 
 
 def _workflows(run: Run):
-    """(workflow, its BPMN process id) of the instance: the top one, then each called process."""
+    """The workflows of the instance: the top one, then each called process."""
     yield run.workflow
     yield from run.workflow.subprocesses.values()
 
@@ -88,7 +90,6 @@ class Plan:
     """What moving one instance to ``target`` means: the diffs, or why it cannot move."""
 
     run: Run
-    target: ProcessVersion
     reasons: list[str] = field(default_factory=list)
     diffs: tuple | None = None
 
@@ -96,7 +97,7 @@ class Plan:
 def plan(instance: WorkflowInstance, target: ProcessVersion, request: EnrolmentRequest | None) -> Plan:
     """Compare the instance with ``target`` (nothing is changed): the reasons it cannot move, in French."""
     run = Run.load(instance, request)
-    found = Plan(run, target)
+    found = Plan(run)
     number = target.version
     if instance.completed:
         found.reasons.append("la demande est terminée.")
@@ -136,14 +137,19 @@ def plan(instance: WorkflowInstance, target: ProcessVersion, request: EnrolmentR
 
 def _spec_changes(diff, task) -> list[str]:
     """The attributes of ``task``'s spec that the new version changes (WorkflowDiff keeps only the
-    tasks; the aligned spec's comparison is redone here, as SpecDiff does it)."""
+    tasks; the aligned spec's comparison is redone here, as SpecDiff does it), and « attached » when
+    the events attached to it (boundary timers) are added or removed."""
     new_spec = diff.alignment.get(task)
     if new_spec is None:
         return []
     old, new = SERIALIZER.registry.convert(task.task_spec), SERIALIZER.registry.convert(new_spec)
     if old.get("typename") != new.get("typename"):
         return ["typename"]
-    return [key for key, value in old.items() if new.get(key) != value]
+    changes = [key for key, value in old.items() if new.get(key) != value]
+    attached = [{n for n in spec.get("inputs", ()) if n.endswith(_ATTACHED)} for spec in (old, new)]
+    if attached[0] != attached[1]:
+        changes.append("attached")
+    return changes
 
 
 # --- listing ------------------------------------------------------------------------------------
