@@ -3,13 +3,14 @@ from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, S
 from .document import Document
 from .incident import Incident
 from .mail import OutboxMail
+from .migration import InstanceMove
 from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WaitingLane, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
 from .request import TYPES, EnrolmentRequest, RequestEvent
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
-    "Counter", "Document", "EnrolmentRequest", "Incident", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
+    "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
     "Referencing", "RequestEvent", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
 ]
