@@ -21,7 +21,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from submit import ROOT, TimedWSGI, make_app, ms
+from submit import ROOT, ms, timed_app
 
 sys.path.insert(0, str(ROOT / "tests"))  # the HTTP helpers of the test suite (browser, people)
 
@@ -116,12 +116,7 @@ def main():
     began = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="segur-bench-lists-"))
     try:
-        app = make_app(workdir, args.database_url)
-        timer = TimedWSGI(app.wsgi_app)
-        app.wsgi_app = timer
-        with app.app_context():
-            from app.extensions import db
-            dialect = db.engine.dialect.name
+        app, timer, dialect = timed_app(workdir, args.database_url)
         t = time.perf_counter()
         samples = seed(app, args.requests)
         seeded_in = time.perf_counter() - t
@@ -151,6 +146,7 @@ def main():
             measure(browser, timer, url, 2)  # warm-up (caches, prepared statements)
             rows.append((label, *measure(browser, timer, url, args.n)))
         with app.app_context():
+            from app.extensions import db
             db.engine.dispose()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

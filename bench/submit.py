@@ -161,6 +161,16 @@ def make_app(workdir: Path, database_url: str | None):
     return app
 
 
+def timed_app(workdir: Path, database_url: str | None):
+    """(app, its TimedWSGI, the database's dialect name): the set-up every bench script starts with."""
+    app = make_app(workdir, database_url)
+    timer = TimedWSGI(app.wsgi_app)
+    app.wsgi_app = timer
+    with app.app_context():
+        from app.extensions import db
+        return app, timer, db.engine.dialect.name
+
+
 def prepare_draft(app):
     """A draft at « Taux TVA », driven through HTTP like a supplier (its own browser and session)."""
     from journey import Journey
@@ -248,13 +258,7 @@ def main():
     began = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="segur-bench-"))
     try:
-        app = make_app(workdir, args.database_url)
-        timer = TimedWSGI(app.wsgi_app)
-        app.wsgi_app = timer
-        with app.app_context():
-            from app.extensions import db
-            dialect = db.engine.dialect.name
-
+        app, timer, dialect = timed_app(workdir, args.database_url)
         t = time.perf_counter()
         drafts = [prepare_draft(app) for _ in range(args.n + args.warmup)]
         prepared_in = time.perf_counter() - t
@@ -281,6 +285,7 @@ def main():
             profiler.dump_stats(args.profile)
 
         with app.app_context():
+            from app.extensions import db
             db.engine.dispose()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
