@@ -279,3 +279,20 @@ def test_a_file_too_big_is_refused(analyst, monkeypatch):
         assert db.session.scalar(db.select(db.func.count()).select_from(ProcessDraft)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(PackageDraft)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(ProcessPackage)) == 1
+
+
+@pytest.mark.parametrize("section, editor", [("statuses", "/processus/statuts"), ("mails", "/processus/courriels"),
+                                             ("document_types", "/processus/documents"), ("roles", "/processus/roles"),
+                                             ("forms", "/processus/formulaires")])
+def test_each_section_editor_abandons_its_draft_and_only_its_own(analyst, section, editor):
+    with analyst.app.app_context():
+        for name in (section, "statuses" if section == "forms" else "forms"):
+            package.save_section_draft(name, package.current().data[name], "test")
+        db.session.commit()
+    page = analyst.browser.get(editor).form("discard-form").submit("Abandonner le brouillon")
+    assert page.url.endswith(editor)
+    assert f"Le brouillon « {package.SECTIONS[section].label} » a été abandonné" in flashed(page)
+    assert not page.doc.xpath("//form[@id='discard-form']")
+    with analyst.app.app_context():
+        assert db.session.scalars(db.select(PackageDraft.section)).all() == ["statuses" if section == "forms" else "forms"]
+    assert follow(analyst, "/processus/paquet/brouillons/inconnue/abandonner").status == 404

@@ -238,7 +238,7 @@ def test_a_status_in_use_cannot_be_deleted_at_the_editor_nor_at_deployment(porta
     assert "statut « in_progress » inconnu" in alerts(refused)
     assert stored_status(portal, public_id) == "in_progress"
     page = analyst.browser.get("/processus/statuts").form_with("Abandonner le brouillon").submit("Abandonner")
-    assert "brouillon des statuts a été abandonné" in alerts(page) and page.doc.xpath("//tr[@id='status-in_progress']")
+    assert "Le brouillon « Statuts » a été abandonné" in alerts(page) and page.doc.xpath("//tr[@id='status-in_progress']")
 
 
 # --- the form -----------------------------------------------------------------------------------------

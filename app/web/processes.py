@@ -4,7 +4,7 @@ editor (bpmn-js) whose buttons call the JSON actions below: save a draft, « Vé
 import io
 from dataclasses import asdict
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 import forms
 from forms.instruction import DECISIONS
@@ -176,6 +176,19 @@ def package_deploy():
     flash(f"Paquet de processus version {row.version} déployé. Les nouvelles demandes le suivent ; "
           "les demandes en cours gardent le leur." if row else "Aucun changement à déployer.", "success")
     return redirect(_back(), code=303)
+
+
+@bp.post("/paquet/brouillons/<section>/abandonner")
+@access.require_capability("studio")
+def package_discard(section):
+    """« Abandonner le brouillon » of a section editor: its draft is dropped, back to the editor."""
+    found = package.SECTIONS.get(section)
+    if found is None or found.editor is None:
+        abort(404)
+    package.discard_section_draft(section)
+    db.session.commit()
+    flash(f"Le brouillon « {found.label} » a été abandonné : ce qui est déployé reste en service.", "info")
+    return redirect(url_for(found.editor), code=303)
 
 
 @bp.post("/paquet/versions/<int:number>/retour")

@@ -102,12 +102,3 @@ def delete(code):
         db.session.commit()
         flash(f"Type « {name} » supprimé du brouillon.", "success")
     return redirect(url_for(".index"), code=303)
-
-
-@bp.post("/abandonner")
-@access.require_capability("studio")
-def discard():
-    package.discard_section_draft(document_types.DocumentTypes.name)
-    db.session.commit()
-    flash("Le brouillon des types de documents a été abandonné.", "info")
-    return redirect(url_for(".index"), code=303)

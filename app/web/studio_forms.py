@@ -7,6 +7,7 @@ from forms.field_editor import DefinitionForm, DefinitionLabelForm, FieldForm
 from forms.extra import TYPES
 
 from .. import access
+from ..package import section_draft
 from ..extensions import db
 from ..services import form_definitions
 from ..services.processes import StudioError
@@ -38,7 +39,8 @@ def index():
         return _done(f"Formulaire « {key} » ajouté au brouillon du paquet : ajoutez-lui des champs.", key)
     status = 422 if form.errors else 200
     return render_template("studio/forms.html", form=form, definitions=form_definitions.definitions(),
-                           class_keys=form_definitions.class_keys(), types=TYPES), status
+                           class_keys=form_definitions.class_keys(), types=TYPES,
+                           draft=section_draft("forms")), status
 
 
 @bp.route("/<key>", methods=["GET", "POST"])

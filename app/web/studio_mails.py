@@ -113,14 +113,6 @@ def delete(code):
     return redirect(url_for(".index"), code=303)
 
 
-@bp.post("/abandonner")
-@access.require_capability("studio")
-def discard():
-    package.discard_section_draft(SECTION)
-    db.session.commit()
-    flash("Le brouillon des courriels a été abandonné.", "info")
-    return redirect(url_for(".index"), code=303)
-
 
 @bp.post("/apercu")
 @access.require_capability("studio")

@@ -39,12 +39,3 @@ def save():
     db.session.commit()
     flash("Brouillon des rôles enregistré. « Vérifier » puis « Déployer » pour qu'il s'applique.", "success")
     return redirect(url_for(".index"), code=303)
-
-
-@bp.post("/abandon")
-@access.require_capability("studio")
-def discard():
-    package.discard_section_draft(SECTION)
-    db.session.commit()
-    flash("Le brouillon des rôles a été abandonné.", "info")
-    return redirect(url_for(".index"), code=303)

@@ -7,7 +7,7 @@ from forms.statuses import StatusForm
 
 from .. import access
 from ..extensions import db
-from ..package import discard_section_draft, section_draft, statuses
+from ..package import section_draft, statuses
 
 bp = Blueprint("studio_statuses", __name__, url_prefix="/processus/statuts")
 
@@ -62,13 +62,4 @@ def delete(code):
     else:
         db.session.commit()
         flash(f"Statut « {code} » supprimé du brouillon : vérifiez puis déployez le paquet.", "success")
-    return redirect(url_for(".index"), code=303)
-
-
-@bp.post("/brouillon/abandonner")
-@access.require_capability("studio")
-def discard():
-    discard_section_draft("statuses")
-    db.session.commit()
-    flash("Le brouillon des statuts a été abandonné : les statuts déployés restent en service.", "info")
     return redirect(url_for(".index"), code=303)
