@@ -57,6 +57,8 @@ def test_an_analyst_changes_a_label_and_a_timer_and_new_requests_follow(deployed
     page.click("#studio-deploy")
     page.wait_for_selector("#studio-alert:has-text('Les nouvelles demandes suivent cette version')")
     assert "supporting_documents v2" in page.inner_text("#studio-alert")
+    page.click("#studio-moving-link")  # where the analyst moves running requests to the new version
+    page.wait_for_selector("h1:has-text('Demandes en cours sur une version antérieure')")
 
     # A new request follows the new version: the supplier's deposit step has the new label, and
     # the reminder comes after 10 days.

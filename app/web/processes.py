@@ -134,7 +134,8 @@ def deploy(file_name):
         return jsonify(ok=False, problems=_problems(exc.problems)), 422
     db.session.commit()
     return jsonify(ok=True, package=row.version if row else None,
-                   versions=[{"process_id": v.process_id, "version": v.version} for v in created])
+                   versions=[{"process_id": v.process_id, "version": v.version} for v in created],
+                   moving_url=url_for("migration.overview"))
 
 
 def _back() -> str:

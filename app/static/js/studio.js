@@ -455,7 +455,9 @@
       if (data.package === null) { return alert("info", "Aucun changement à déployer.", []); }
       alert("success", "Paquet de processus version " + data["package"] + " déployé" +
             (data.versions.length ? " : " + data.versions.map(function (v) { return v.process_id + " v" + v.version; }).join(", ") : "") +
-            ". Les nouvelles demandes suivent cette version ; les demandes en cours gardent la leur.", []);
+            ". Les nouvelles demandes suivent cette version ; les demandes en cours gardent la leur.",
+            [el("li", {}, [el("a", { href: data.moving_url, id: "studio-moving-link",
+                                     text: "Voir les demandes en cours sur une version antérieure et les déplacer" })])]);
     });
   });
 
