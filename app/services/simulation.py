@@ -398,12 +398,23 @@ def advance(simulation: Simulation, days: int) -> None:
 
 
 def log(simulation: Simulation) -> list[dict]:
-    return json.loads(simulation.log_json or "[]")
+    """What each step did, in order (« at »: a moment; the data also as readable JSON text)."""
+    entries = json.loads(simulation.log_json or "[]")
+    for entry in entries:
+        entry["at"] = datetime.fromisoformat(entry["at"])
+        entry["data_text"] = json.dumps(entry.get("data") or {}, ensure_ascii=False, indent=2)
+        entry["answers_text"] = json.dumps(entry["answers"], ensure_ascii=False, indent=2) if entry.get("answers") else ""
+    return entries
+
+
+def standing(simulation: Simulation) -> dict:
+    """Where the run stands: {active, completed, turn, processes: [{id, name, done, current}]}."""
+    return json.loads(simulation.position_json or "{}")
 
 
 def where(simulation: Simulation) -> dict:
     """Where the run stands, with each process's XML (from the simulated sources), for the viewer."""
-    found = json.loads(simulation.position_json or "{}")
+    found = standing(simulation)
     sources = json.loads(simulation.sources_json)
     files = {}
     for name, xml in sources.items():
@@ -426,5 +437,5 @@ def _defined(xml: str) -> list[str]:
 
 def incident(simulation: Simulation) -> dict | None:
     """The incident the run is held by (its last step failed), or None."""
-    entries = log(simulation)
+    entries = json.loads(simulation.log_json or "[]")
     return entries[-1]["incident"] if entries and entries[-1].get("incident") else None

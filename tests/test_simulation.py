@@ -1,0 +1,131 @@
+"""« Simuler » in the studio: an analyst runs a process of the draft package in a sandbox, through
+the studio's pages (tests/studio.py: an analyst over HTTP), on SQLite and PostgreSQL."""
+import json
+from urllib.parse import urljoin
+
+from studio import Analyst
+
+from app.extensions import db
+
+#: What a review's request looks like when the instruction starts (a submitted request).
+SUBMITTED = {"request": {"status": "in_progress", "number": "ENR9042M0", "siret": "34866299000038",
+                         "holder_email": "titulaire@fournisseur-sante.fr", "enrolment_type": "INITIAL",
+                         "submitted_at": "2026-03-02T10:00:00+00:00",
+                         "company_name": "BEAUJOLAIS INFORMATIQUE SANTE"},
+             "data": {}}
+
+
+def counts(app) -> dict[str, int]:
+    """Rows of every table but the simulations' own."""
+    with app.app_context():
+        return {table.name: db.session.scalar(db.select(db.func.count()).select_from(table))
+                for table in db.metadata.sorted_tables if table.name != "simulation"}
+
+
+def click(page, link_id):
+    links = page.doc.xpath(f"//a[@id='{link_id}']")
+    assert links, f"no link #{link_id} on {page.url}"
+    return page.browser.get(urljoin(page.url, links[0].get("href")))
+
+
+def start(analyst, process_id, sample=None):
+    """From the versions page: « Simuler » for ``process_id``, then « Commencer la simulation »."""
+    page = click(analyst.browser.get("/processus"), f"simulate-{process_id}")
+    assert page.status == 200, page.text
+    form = page.form("simulation-start")
+    assert form.values["process"] == [process_id]
+    if sample is not None:
+        form.fill(sample=json.dumps(sample))
+    page = form.submit("Commencer la simulation")
+    assert page.status == 200 and page.h1 == f"Simulation de « {process_id} »", (page.status, page.alerts())
+    return page
+
+
+def task_key(page):
+    forms = page.doc.xpath("//form[@id='simulation-form']")
+    return forms[0].get("data-form-key") if forms else None
+
+
+def mails(page) -> list[str]:
+    return page.texts("//*[contains(@class, 'simulation-mail__subject')]")
+
+
+def test_initial_enrolment_simulated_until_submission_writes_nothing_real(portal, mailbox):
+    analyst = Analyst(portal)
+    before = counts(portal)
+    page = start(analyst, "initial_enrolment")
+    seen = []
+    while task_key(page) != "instruction_decision":
+        key = task_key(page)
+        assert key is not None and len(seen) < 12, (seen, page.alerts(), page.errors())
+        seen.append(key)
+        form = page.form("simulation-form")
+        if key == "confirmation":
+            form.fill(accept_cgu=True, accept_penal_code=True, accept_sincerity=True)
+        page = form.submit()
+        assert page.status == 200, (key, page.status, page.alerts(), page.errors())
+    assert seen == ["referencing_search", "referencing_dpi", "siret_search", "applicant", "bank_details",
+                    "vat_regime", "confirmation"]
+    # The acknowledgement, rendered as the supplier reads it, with the number the submission took.
+    subjects = mails(page)
+    assert len(subjects) == 1 and subjects[0].startswith("Accusé de réception de votre demande d'enrôlement ENR0001M0")
+    assert "ENR0001M0" in page.texts("//pre[contains(@class, 'simulation-mail__body')]")[0]
+    assert "En cours" in " ".join(page.texts("//*[contains(@class, 'simulation-status')]"))
+    # The path and the current element, for the diagram.
+    diagram = analyst.browser.client.get(page.doc.xpath("//*[@id='request-diagram']/@data-diagram-url")[0]).get_json()
+    assert diagram["active"] == "instruction"
+    top = next(p for p in diagram["processes"] if p["id"] == "initial_enrolment")
+    assert {"ans_search", "confirmation", "acknowledgment"} <= set(top["done"]) and "<bpmn" in top["xml"]
+    assert next(p for p in diagram["processes"] if p["id"] == "instruction")["current"] == ["review"]
+    # Nothing real was written: no request, no number, no mail, no document, no version.
+    assert counts(portal) == before
+    assert mailbox.received == []
+
+
+def test_reminder_fires_after_fifteen_days_not_before(portal):
+    analyst = Analyst(portal)
+    page = start(analyst, "instruction", SUBMITTED)
+    assert task_key(page) == "instruction_decision"
+    form = page.form("simulation-form")
+    requested = form.element.xpath(".//input[@name='requested_types']/@value")[0]
+    page = form.fill(decision="demander_pieces", requested_types=[requested],
+                     message="Merci de joindre le document.").submit()
+    assert page.status == 200, (page.alerts(), page.errors())
+    assert task_key(page) == "supporting_documents"
+    assert [s for s in mails(page) if "Relance" in s] == [] and len(mails(page)) == 1  # the request for documents
+
+    page = page.form("simulation-advance").fill(days=14).submit()
+    assert page.status == 200, page.alerts()
+    assert not [s for s in mails(page) if s.startswith("Relance")]
+    assert "Délai de dépôt dépassé" not in page.content
+
+    page = page.form("simulation-advance").fill(days=1).submit()
+    reminders = [s for s in mails(page) if s.startswith("Relance")]
+    assert reminders == ["Relance : pièces justificatives attendues - demande d'enrôlement ENR9042M0"]
+    assert "Délai de dépôt dépassé" in page.content
+    assert task_key(page) == "supporting_documents"  # the deposit still waits (the timer does not cancel it)
+
+
+def test_a_refused_form_shows_its_errors_and_records_nothing(portal):
+    analyst = Analyst(portal)
+    page = start(analyst, "instruction", SUBMITTED)
+    steps = len(page.doc.xpath("//article[contains(@class, 'simulation-entry')]"))
+    page = page.form("simulation-form").submit()  # no decision chosen
+    assert page.status == 422
+    assert "Veuillez choisir une décision." in " ".join(sum(page.errors().values(), []))
+    assert len(page.doc.xpath("//article[contains(@class, 'simulation-entry')]")) == steps
+
+
+def test_invalid_sample_is_refused_in_french(portal):
+    analyst = Analyst(portal)
+    page = click(analyst.browser.get("/processus"), "simulate-instruction")
+    page = page.form("simulation-start").fill(sample="{pas du json").submit("Commencer la simulation")
+    assert any("ne sont pas du JSON valide" in alert for alert in page.alerts())
+
+
+def test_the_studio_page_of_a_diagram_offers_to_simulate_it(portal):
+    analyst = Analyst(portal)
+    page = click(analyst.browser.get("/processus/fichiers/supporting_documents.bpmn"), "studio-simulate")
+    assert page.form("simulation-start").values["process"] == ["supporting_documents"]
+    listing = click(analyst.browser.get("/processus"), "package-simulate")
+    assert listing.status == 200 and "Simuler « supporting_documents »" in listing.content
