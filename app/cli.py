@@ -244,3 +244,5 @@ def register_commands(app):
         app.cli.add_command(command)
     from .cli_users import users_cli
     app.cli.add_command(users_cli)
+    from .cli_simulate import simulate
+    bpmn_cli.add_command(simulate)

@@ -129,3 +129,44 @@ def test_the_studio_page_of_a_diagram_offers_to_simulate_it(portal):
     assert page.form("simulation-start").values["process"] == ["supporting_documents"]
     listing = click(analyst.browser.get("/processus"), "package-simulate")
     assert listing.status == 200 and "Simuler « supporting_documents »" in listing.content
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_flask_bpmn_simulate_runs_files_as_the_draft(portal, tmp_path):
+    """The command runs the given file over the deployed set: a reminder shortened to 10 days fires
+    after 10 days, not after 9; nothing is stored."""
+    source = (portal.root_path.rpartition("/")[0] + "/bpmn/supporting_documents.bpmn")
+    draft = tmp_path / "supporting_documents.bpmn"
+    draft.write_text(open(source, encoding="utf-8").read().replace('"P15D"', '"P10D"'), encoding="utf-8")
+    before = counts(portal)
+    result = run(portal, "bpmn", "simulate", str(draft), "--data", json.dumps(SUBMITTED),
+                 "--advance", "9", "--advance", "1")
+    assert result.exit_code == 0, result.output
+    steps = result.output.split("== ")
+    assert steps[1].startswith("Début du processus")
+    assert "statut : En attente de pièce(s) jointe(s) complémentaire(s) (awaiting_documents)" in steps[1]
+    assert steps[2].startswith("Avancer de 9 jours") and "Relance" not in steps[2]
+    assert steps[3].startswith("Avancer de 1 jour") and \
+        "courriel à titulaire@fournisseur-sante.fr : Relance : pièces justificatives attendues" in steps[3]
+    assert "En attente : Déposer des pièces jointes." in result.output
+    assert counts(portal) == before
+
+
+def test_flask_bpmn_simulate_answers_the_forms(portal):
+    before = counts(portal)
+    result = run(portal, "bpmn", "simulate", "--process", "initial_enrolment", "--answers", json.dumps({
+        key: {} for key in ("referencing_search", "referencing_dpi", "siret_search", "applicant", "bank_details",
+                            "vat_regime")} | {"confirmation": {"accept_cgu": True, "accept_penal_code": True,
+                                                                "accept_sincerity": True}}))
+    assert result.exit_code == 0, result.output
+    assert "courriel à representant.legal@fournisseur-sante.fr : Accusé de réception de votre demande " \
+           "d'enrôlement ENR0001M0" in result.output
+    assert "En attente : Instruire la demande." in result.output
+    refused = run(portal, "bpmn", "simulate", "--process", "instruction", "--data", json.dumps(SUBMITTED),
+                  "--answers", json.dumps({"review": {"decision": "rejeter"}}))
+    assert refused.exit_code == 1
+    assert "Formulaire « Instruire la demande » refusé" in refused.output and "motif du rejet" in refused.output
+    assert counts(portal) == before

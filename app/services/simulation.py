@@ -32,6 +32,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import event as orm_event
 
 import forms
@@ -179,6 +181,13 @@ def _public(data: dict) -> dict:
     return {k: v for k, v in (data or {}).items() if not k.startswith(("_", "spiff_"))}
 
 
+def _values(form) -> dict:
+    """The values of a form's fields (not its documents), as a browser would post them back."""
+    return {name: field.data for name, field in form._fields.items()
+            if name != "csrf_token" and not isinstance(field, forms.DocumentField)
+            and isinstance(field.data, (str, bool, int, float, list)) and field.data not in ("", [])}
+
+
 @dataclass
 class Outcome:
     """What one submitted form did: done (the task completed) or the form's errors to show."""
@@ -228,9 +237,7 @@ class Sandbox:
             return Outcome(False, "Le formulaire contient des erreurs : corrigez les champs signalés puis "
                                   "validez de nouveau.")
         answers = form.task_data()
-        posted = {name: field.data for name, field in form._fields.items()
-                  if name != "csrf_token" and not isinstance(field, forms.DocumentField)
-                  and isinstance(field.data, (str, bool, int, float, list, type(None)))}
+        posted = _values(form)
         self._step("task", task.label, lambda: self.run.complete(task.id, task.lane, answers),
                    {"task": task.bpmn_id, "action": action, "answers": posted}, answers=_public(answers))
         return Outcome(True)
@@ -397,6 +404,40 @@ def advance(simulation: Simulation, days: int) -> None:
         box.advance(days)
 
 
+def formdata(answers: dict) -> MultiDict:
+    """What a browser would post for ``answers`` ({field: value}; a list for several values, True
+    for a ticked box), with the session's CSRF token (a request context is needed)."""
+    pairs = [("csrf_token", generate_csrf())]
+    for name, value in (answers or {}).items():
+        for each in value if isinstance(value, (list, tuple)) else [value]:
+            if each is None or each is False:
+                continue
+            pairs.append((name, "y" if each is True else str(each)))
+    return MultiDict(pairs)
+
+
+def answer(simulation: Simulation, answers_by_task: dict) -> tuple[str, Outcome] | None:
+    """Complete the current user task with the answers given for it (keyed by the task's element id
+    or its form key; the form is pre-filled with the task data, as on the page), validated as in
+    production. Returns (the task's label, outcome), or None when no task waits or none is answered."""
+    with sandbox(simulation) as box:
+        task = box.task()
+        if task is None:
+            return None
+        given = answers_by_task.get(task.bpmn_id, answers_by_task.get(task.form_key))
+        if given is None:
+            return None
+        given = dict(given)
+        action = given.pop("_action", "next")
+        shown = _values(box.form())  # the page as the analyst sees it: every field pre-filled
+        form = box.form(formdata({**shown, **given}))
+        outcome = box.submit(task, form, action)
+        if not outcome.done:
+            errors = "; ".join(f"{name} : {', '.join(map(str, messages))}" for name, messages in form.errors.items())
+            outcome.message = f"{outcome.message} ({errors})" if errors else outcome.message
+        return task.label, outcome
+
+
 def log(simulation: Simulation) -> list[dict]:
     """What each step did, in order (« at »: a moment; the data also as readable JSON text)."""
     entries = json.loads(simulation.log_json or "[]")
@@ -418,14 +459,15 @@ def where(simulation: Simulation) -> dict:
     sources = json.loads(simulation.sources_json)
     files = {}
     for name, xml in sources.items():
-        for process_id in _defined(xml):
+        for process_id in defined_processes(xml):
             files.setdefault(process_id, xml)
     for process in found.get("processes", []):
         process["xml"] = files.get(process["id"], "")
     return found
 
 
-def _defined(xml: str) -> list[str]:
+def defined_processes(xml: str) -> list[str]:
+    """The ids of the processes a BPMN file defines (none for a file that is not XML)."""
     from lxml import etree
     from ..engine.position import BPMN
     try:
