@@ -170,3 +170,62 @@ def test_flask_bpmn_simulate_answers_the_forms(portal):
     assert refused.exit_code == 1
     assert "Formulaire « Instruire la demande » refusé" in refused.output and "motif du rejet" in refused.output
     assert counts(portal) == before
+
+
+def reminder_scenario(analyst, name="Relance à 15 jours"):
+    """A simulation of the instruction up to the reminder, saved as a scenario; returns its page."""
+    page = start(analyst, "instruction", SUBMITTED)
+    form = page.form("simulation-form")
+    requested = form.element.xpath(".//input[@name='requested_types']/@value")[0]
+    page = form.fill(decision="demander_pieces", requested_types=[requested], message="Merci.").submit()
+    page = page.form("simulation-advance").fill(days=15).submit()
+    page = page.form("simulation-save").fill(name=name).submit()
+    assert any(f"Scénario « {name} » enregistré" in alert for alert in page.alerts()), page.alerts()
+    return page
+
+
+def edit_mail_subject(analyst, code, subject):
+    page = analyst.browser.get(f"/processus/courriels/{code}")
+    page = page.form("mail-form").fill(subject=subject).submit("Enregistrer le brouillon")
+    assert page.status == 200, page.status
+
+
+def verify(analyst) -> list[str]:
+    return analyst.browser.get("/processus").form("package-check").submit("Vérifier le paquet").alerts()
+
+
+def test_a_saved_scenario_flags_a_draft_that_rewords_its_mail(portal):
+    analyst = Analyst(portal)
+    page = reminder_scenario(analyst)
+    listing = click(analyst.browser.get("/processus"), "package-simulate")
+    assert listing.texts("//ul[@id='scenarios']/li")[0].startswith("Relance à 15 jours (instruction")
+
+    # A draft that changes a mail the scenario never sends: the scenario still holds.
+    edit_mail_subject(analyst, "rejet", "Votre demande {{ number }} est rejetée")
+    alerts = verify(analyst)
+    assert "Le paquet de processus, avec vos brouillons, peut être déployé." in " ".join(alerts)
+    assert "Scénarios inchangés : « Relance à 15 jours »." in alerts
+    assert not [a for a in alerts if "» changé :" in a]
+
+    # A draft that rewords the reminder: flagged, with the step and the mail.
+    edit_mail_subject(analyst, "relance_pieces", "Dernier rappel : pièces attendues pour la demande {{ number }}")
+    alerts = verify(analyst)
+    changed = [a for a in alerts if a.startswith("Scénario « Relance à 15 jours » changé")]
+    assert len(changed) == 1, alerts
+    assert "étape 3 « Avancer de 15 jours » : l'objet du courriel « relance_pieces » est « Dernier rappel : " \
+           "pièces attendues pour la demande {numéro} » au lieu de « Relance : pièces justificatives attendues - " \
+           "demande d'enrôlement {numéro} »." in changed[0]
+    # The scenario itself still says what it did with the deployed package.
+    assert "Relance : pièces justificatives attendues" in analyst.browser.get(page.url).content
+
+
+def test_a_scenario_flags_a_draft_whose_timer_changes_the_path(portal):
+    analyst = Analyst(portal)
+    reminder_scenario(analyst, "Relance")
+    xml = analyst.browser.client.get("/processus/fichiers/supporting_documents.bpmn/xml").get_json()["xml"]
+    status, answer = analyst.action("supporting_documents.bpmn", "brouillon", xml=xml.replace('"P15D"', '"P20D"'))
+    assert status == 200, answer
+    changed = [a for a in verify(analyst) if a.startswith("Scénario « Relance » changé")]
+    assert changed and "étape 3 « Avancer de 15 jours » : chemin « aucun » au lieu de « Délai de dépôt dépassé → " \
+        "Signaler la demande en retard → Envoyer le courriel de relance → Fournisseur relancé »." in changed[0]
+    assert "le courriel « relance_pieces » n'est plus envoyé" in changed[0]

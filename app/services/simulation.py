@@ -24,6 +24,7 @@ Because the request is rebuilt at every step, the documents of an earlier step a
 import copy
 import hashlib
 import json
+import re
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -304,7 +305,7 @@ class Sandbox:
             "mails": [{"template": m.event, "recipient": m.recipient, "subject": m.subject, "body": m.body_text}
                       for m in mails],
             "events": [" — ".join(x for x in (e.action, e.detail) if x) for e in self.request.events],
-            "answers": answers, "data": _public(run.data), "incident": incident,
+            "answers": answers, "data": _public(run.data), "incident": incident, "number": self.request.number,
         }
         self.action = action
         self.result.update(
@@ -370,9 +371,10 @@ def _keep(simulation: Simulation, box: Sandbox) -> None:
 # --- the simulation's life ---------------------------------------------------------------------
 
 def start(process_id: str, sample_value: dict, author: str, sources: dict | None = None,
-          data: dict | None = None, keep: bool = True) -> Simulation:
+          data: dict | None = None, keep: bool = True, at: datetime | None = None) -> Simulation:
     """A new simulation of ``process_id`` in the draft package (or the given sources and data),
-    started with ``sample_value``; ``keep``: stored (the studio) or not (the command line)."""
+    started with ``sample_value``; ``keep``: stored (the studio) or not (the command line, replays);
+    ``at``: when its clock starts (now by default)."""
     if sources is None or data is None:
         drafts_sources, drafts_data = draft_package()
         sources, data = sources or drafts_sources, data or drafts_data
@@ -384,7 +386,7 @@ def start(process_id: str, sample_value: dict, author: str, sources: dict | None
                             data_json=json.dumps(data, ensure_ascii=False),
                             sample_json=json.dumps(sample_value, ensure_ascii=False),
                             request_json=json.dumps(sample_value.get("request") or {}, ensure_ascii=False),
-                            state_json=None, clock_at=now, log_json="[]", actions_json="[]",
+                            state_json=None, clock_at=at or now, log_json="[]", actions_json="[]",
                             position_json="{}", completed=False)
     if keep:
         db.session.add(simulation)
@@ -481,3 +483,107 @@ def incident(simulation: Simulation) -> dict | None:
     """The incident the run is held by (its last step failed), or None."""
     entries = json.loads(simulation.log_json or "[]")
     return entries[-1]["incident"] if entries and entries[-1].get("incident") else None
+
+
+# --- scenarios: the analysts' regression suite ----------------------------------------------------
+
+def save_scenario(simulation: Simulation, name: str) -> None:
+    """Keep ``simulation`` as a scenario: its sample data, answers and clock moves, and what its steps
+    did (path, statuses, mails) as what a later draft must still do."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise SimulationError("Donnez au scénario un nom (200 caractères au plus).")
+    if not json.loads(simulation.log_json or "[]"):
+        raise SimulationError("La simulation n'a encore rien fait : rien à garder comme scénario.")
+    simulation.scenario = name
+
+
+@dataclass
+class Replays:
+    passed: list[str]                          # names of the scenarios that did the same
+    changed: list[tuple[str, list[str]]]       # (name, what changed, in French)
+
+
+def replay_scenarios() -> Replays:
+    """Replay every saved scenario against the draft package; none is stored."""
+    passed, changed = [], []
+    for scenario in db.session.scalars(db.select(Simulation).where(Simulation.scenario.is_not(None))
+                                       .order_by(Simulation.scenario, Simulation.id)):
+        differences = replay(scenario)
+        if differences:
+            changed.append((scenario.scenario, differences))
+        else:
+            passed.append(scenario.scenario)
+    return Replays(passed, changed)
+
+
+def replay(scenario: Simulation) -> list[str]:
+    """What the draft package does differently from ``scenario`` (empty: the same path, statuses and
+    mails at every step), the same sample data, answers and clock moves given."""
+    expected = json.loads(scenario.log_json or "[]")
+    actions = json.loads(scenario.actions_json or "[]")
+    sources, data = draft_package()
+    try:
+        again = start(scenario.process_id, json.loads(scenario.sample_json), SANDBOX, sources, data, keep=False,
+                      at=datetime.fromisoformat(expected[0]["at"]) if expected else None)
+        for number, action in enumerate(actions[1:], 2):
+            if "advance" in action:
+                advance(again, action["advance"])
+                continue
+            played = answer(again, {action["task"]: {**action.get("answers", {}), "_action": action.get("action", "next")}})
+            if played is None or not played[1].done:
+                got = json.loads(again.log_json)
+                return _differences(expected[:len(got)], got) + [
+                    f"étape {number} « {expected[number - 1]['label']} » : "
+                    + ("cette étape n'est plus celle qui attend." if played is None else f"formulaire refusé ({played[1].message}).")]
+    except SimulationError as exc:
+        return [str(exc)]
+    return _differences(expected, json.loads(again.log_json))
+
+
+def _normalised(text: str, number: str | None) -> str:
+    """A mail's text without what changes from one run to another: the request's number (taken from
+    the real sequence when the step ran) and random tokens (personal deposit links)."""
+    if number:
+        text = text.replace(number, "{numéro}")
+    return _TOKEN.sub("…", text)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{24,}")
+
+
+def _mails(entry: dict) -> list[tuple[str, str, str]]:
+    return [(m["template"], _normalised(m["subject"], entry.get("number")), _normalised(m["body"], entry.get("number")))
+            for m in entry.get("mails", [])]
+
+
+def _differences(expected: list[dict], got: list[dict]) -> list[str]:
+    found = []
+    for number, (want, have) in enumerate(zip(expected, got), 1):
+        where = f"étape {number} « {want['label']} »"
+        path = [p["label"] for p in want["path"]], [p["label"] for p in have["path"]]
+        if [p["id"] for p in want["path"]] != [p["id"] for p in have["path"]]:
+            found.append(f"{where} : chemin « {' → '.join(path[1]) or 'aucun'} » au lieu de « {' → '.join(path[0]) or 'aucun'} ».")
+        labels = [s["supplier_label"] for s in want["statuses"]], [s["supplier_label"] for s in have["statuses"]]
+        if [(s["code"], s["supplier_label"]) for s in want["statuses"]] != \
+                [(s["code"], s["supplier_label"]) for s in have["statuses"]]:
+            found.append(f"{where} : statuts « {', '.join(labels[1]) or 'aucun'} » au lieu de « {', '.join(labels[0]) or 'aucun'} ».")
+        mails = _mails(want), _mails(have)
+        if mails[0] != mails[1]:
+            before, after = {m[0]: m for m in mails[0]}, {m[0]: m for m in mails[1]}
+            for template in sorted(set(before) | set(after)):
+                if template not in after:
+                    found.append(f"{where} : le courriel « {template} » n'est plus envoyé.")
+                elif template not in before:
+                    found.append(f"{where} : le courriel « {template} » est envoyé en plus.")
+                elif before[template][1] != after[template][1]:
+                    found.append(f"{where} : l'objet du courriel « {template} » est « {after[template][1]} » "
+                                 f"au lieu de « {before[template][1]} ».")
+                elif before[template][2] != after[template][2]:
+                    found.append(f"{where} : le texte du courriel « {template} » a changé.")
+        if bool(want.get("incident")) != bool(have.get("incident")):
+            found.append(f"{where} : " + (f"incident « {have['incident']['reason']} »." if have.get("incident")
+                                          else "l'incident attendu n'a plus lieu."))
+    if len(got) < len(expected):
+        found.append(f"la simulation s'arrête à l'étape {len(got)} sur {len(expected)}.")
+    return found

@@ -15,7 +15,7 @@ from ..engine.registry import HANDLERS
 from ..extensions import db
 from ..package.roles import SYSTEM_LANE
 from ..package import statuses
-from ..services import package_archive, processes
+from ..services import package_archive, processes, simulation
 
 bp = Blueprint("processes", __name__, url_prefix="/processus")
 
@@ -152,6 +152,11 @@ def package_check():
         flash(str(problem), "error")
     if not problems:
         flash("Le paquet de processus, avec vos brouillons, peut être déployé.", "success")
+        replays = simulation.replay_scenarios()  # the analysts' scenarios, replayed with the drafts
+        for name, changes in replays.changed:
+            flash(f"Scénario « {name} » changé : " + " ".join(changes), "warning")
+        if replays.passed:
+            flash("Scénarios inchangés : " + ", ".join(f"« {name} »" for name in replays.passed) + ".", "info")
     return redirect(_back(), code=303)
 
 

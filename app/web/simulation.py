@@ -40,7 +40,9 @@ def _load(simulation_id: int) -> Simulation:
 @access.require_capability("studio")
 def index():
     rows = db.session.scalars(db.select(Simulation).order_by(Simulation.id.desc()).limit(50)).all()
-    return render_template("simulation/index.html", rows=rows,
+    scenarios = db.session.scalars(db.select(Simulation).where(Simulation.scenario.is_not(None))
+                                   .order_by(Simulation.scenario)).all()
+    return render_template("simulation/index.html", rows=rows, scenarios=scenarios,
                            processes=simulation.process_ids(simulation.draft_package()[0]))
 
 
@@ -118,3 +120,15 @@ def diagram(simulation_id):
     """The path taken, in the shape js/diagram.js draws ({active, processes: [{id, xml, done, current}]})."""
     where = simulation.where(_load(simulation_id))
     return jsonify(active=where.get("active"), processes=where.get("processes", []))
+
+
+@bp.post("/<int:simulation_id>/scenario")
+@access.require_capability("studio")
+def save_scenario(simulation_id):
+    """« Enregistrer comme scénario »: « Vérifier » of the package replays it against the drafts."""
+    found = _load(simulation_id)
+    simulation.save_scenario(found, request.form.get("name", ""))
+    db.session.commit()
+    flash(f"Scénario « {found.scenario} » enregistré : « Vérifier le paquet » le rejoue avec vos brouillons et "
+          "signale ce qui change (chemin, statuts, courriels).", "success")
+    return redirect(url_for(".show", simulation_id=found.id), code=303)
