@@ -120,7 +120,15 @@ def test_invalid_sample_is_refused_in_french(portal):
     analyst = Analyst(portal)
     page = click(analyst.browser.get("/processus"), "simulate-instruction")
     page = page.form("simulation-start").fill(sample="{pas du json").submit("Commencer la simulation")
+    assert page.status == 422
     assert any("ne sont pas du JSON valide" in alert for alert in page.alerts())
+    assert page.form("simulation-start").values["sample"] == ["{pas du json"]  # kept as typed
+    late = {"request": {**SUBMITTED["request"], "submitted_at": "lundi"}, "data": {}}
+    page = page.form("simulation-start").fill(sample=json.dumps(late)).submit("Commencer la simulation")
+    assert page.status == 422
+    assert any("colonne « submitted_at » : une date ISO 8601 est attendue" in alert for alert in page.alerts())
+    with portal.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(db.metadata.tables["simulation"])) == 0
 
 
 def test_the_studio_page_of_a_diagram_offers_to_simulate_it(portal):

@@ -39,7 +39,7 @@ from sqlalchemy import event as orm_event
 
 import forms
 
-from .. import clock, package
+from .. import clock, demo, package
 from ..engine import EngineFailure, Run
 from ..engine import specs as engine_specs
 from ..engine.position import position
@@ -61,15 +61,14 @@ REQUEST_COLUMNS = ("status", "number", "enrolment_type", "siret", "ans_number", 
                    "overdue_since", "data")
 DATE_COLUMNS = ("submitted_at", "status_changed_at", "validated_at", "overdue_since")
 
-#: The sample used when no request has been submitted yet (the demo supplier of the guide).
+#: The sample used when the database holds no demo request (the demo supplier of app/demo.py).
 DEFAULT_SAMPLE = {
-    "request": {"status": "draft", "holder_email": "representant.legal@fournisseur-sante.fr",
-                "siret": "34866299000038", "company_name": "BEAUJOLAIS INFORMATIQUE SANTE"},
-    "data": {"ans_number": "JGe2DPI009", "siret": "34866299000038", "trade_name": "BIS SANTE",
-             "is_legal_representative": "oui", "rep_last_name": "LEGAL", "rep_first_name": "Représentant",
-             "rep_email": "representant.legal@fournisseur-sante.fr",
-             "rep_email_confirmation": "representant.legal@fournisseur-sante.fr", "rep_phone": "01 23 45 67 89",
-             "iban": "FR76 3000 4000 0100 0123 4567 830", "bic": "BNPAFRPP",
+    "request": {"status": "draft", "holder_email": demo.ACCOUNTS[0][2], "siret": demo.SIRET,
+                "company_name": "BEAUJOLAIS INFORMATIQUE SANTE"},
+    "data": {"ans_number": demo.SCENARIOS[0].ans_number, "siret": demo.SIRET, "trade_name": "BIS SANTE",
+             "is_legal_representative": "oui", "rep_last_name": "LEGAL", "rep_first_name": "Claire",
+             "rep_email": demo.ACCOUNTS[0][2], "rep_email_confirmation": demo.ACCOUNTS[0][2],
+             "rep_phone": "01 23 45 67 89", "iban": "FR76 3000 4000 0100 0123 4567 830", "bic": "BNPAFRPP",
              "account_holder": "BEAUJOLAIS INFORMATIQUE SANTE", "vat_liable": "oui", "vat_rate": "20",
              "hosts_health_data": "oui"},
 }
@@ -105,12 +104,13 @@ def process_ids(sources: dict[str, str]) -> list[str]:
         return []
 
 
-def sample(process_id: str | None = None) -> dict:
-    """Sample data, from the latest submitted request (the demo data) when there is one: its
-    columns (without its number: the simulation takes its own) and the data it was submitted with
-    (without its documents, which belong to it)."""
-    latest = db.session.scalars(db.select(EnrolmentRequest).where(EnrolmentRequest.submitted_at.is_not(None))
-                                .order_by(EnrolmentRequest.submitted_at.desc(), EnrolmentRequest.id.desc())).first()
+def sample() -> dict:
+    """Sample data, from the latest submitted demo request (app/demo.py: its SIRET; never a real
+    supplier's data, which an analyst may not see) when there is one: its columns (without its number:
+    the simulation takes its own) and the data it was submitted with (without its documents)."""
+    latest = db.session.scalars(db.select(EnrolmentRequest).where(
+        EnrolmentRequest.submitted_at.is_not(None), EnrolmentRequest.siret == demo.SIRET)
+        .order_by(EnrolmentRequest.submitted_at.desc(), EnrolmentRequest.id.desc())).first()
     if latest is None:
         return copy.deepcopy(DEFAULT_SAMPLE)
     columns = _snapshot(latest)
@@ -129,11 +129,34 @@ def parse_sample(text: str) -> dict:
     if not isinstance(value, dict) or not all(isinstance(value.get(k, {}), dict) for k in ("request", "data")):
         raise SimulationError("Les données d'exemple doivent être un objet JSON "
                               "{\"request\": {…}, \"data\": {…}}.")
-    unknown = sorted(set(value.get("request", {})) - set(REQUEST_COLUMNS))
+    columns = value.get("request", {})
+    unknown = sorted(set(columns) - set(REQUEST_COLUMNS))
     if unknown:
         raise SimulationError("Colonnes de demande inconnues dans les données d'exemple : " + ", ".join(unknown)
                               + f". Colonnes possibles : {', '.join(REQUEST_COLUMNS)}.")
-    return {"request": value.get("request", {}), "data": value.get("data", {})}
+    for name, given in columns.items():
+        refusal = _column_refusal(name, given)
+        if refusal:
+            raise SimulationError(f"Données d'exemple, colonne « {name} » : {refusal}")
+    return {"request": columns, "data": value.get("data", {})}
+
+
+def _column_refusal(name: str, given) -> str | None:
+    """Why a sample's value does not fit the request's column (French), None when it fits."""
+    if given is None:
+        return None
+    if name == "data":
+        return None if isinstance(given, dict) else "un objet JSON est attendu."
+    if not isinstance(given, str):
+        return "une chaîne de caractères est attendue."
+    if name in DATE_COLUMNS:
+        try:
+            moment = datetime.fromisoformat(given)
+        except ValueError:
+            return "une date ISO 8601 est attendue, par exemple 2026-03-02T10:00:00+00:00."
+        return None if moment.tzinfo is not None else "indiquez le fuseau horaire (+00:00 par exemple)."
+    length = getattr(EnrolmentRequest.__table__.c[name].type, "length", None)
+    return f"{length} caractères au plus." if length and len(given) > length else None
 
 
 # --- the request snapshot ------------------------------------------------------------------------

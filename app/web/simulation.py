@@ -23,7 +23,8 @@ def _refused(error):
     for problem in error.problems:
         flash(str(problem), "error")
     found = request.view_args.get("simulation_id") if request.view_args else None
-    return redirect(url_for(".show", simulation_id=found) if found else url_for(".index"), code=303)
+    back = url_for(".show", simulation_id=found) if found and request.endpoint != "simulation.show" else None
+    return redirect(back or url_for(".index"), code=303)
 
 
 @bp.errorhandler(forms.FormUnavailable)
@@ -46,22 +47,31 @@ def index():
                            processes=simulation.process_ids(simulation.draft_package()[0]))
 
 
+def _new(chosen: str, sample: str, status: int = 200):
+    choices = simulation.process_ids(simulation.draft_package()[0])
+    return render_template("simulation/new.html", processes=choices,
+                           chosen=chosen if chosen in choices else (choices[0] if choices else ""),
+                           sample=sample), status
+
+
 @bp.get("/nouvelle")
 @access.require_capability("studio")
 def new():
     """The start form: which process, and the sample data (JSON), pre-filled from a demo request."""
-    choices = simulation.process_ids(simulation.draft_package()[0])
-    chosen = request.args.get("process", "")
-    return render_template("simulation/new.html", processes=choices,
-                           chosen=chosen if chosen in choices else (choices[0] if choices else ""),
-                           sample=json.dumps(simulation.sample(), ensure_ascii=False, indent=2))
+    return _new(request.args.get("process", ""), json.dumps(simulation.sample(), ensure_ascii=False, indent=2))
 
 
 @bp.post("")
 @access.require_capability("studio")
 def start():
-    sample = simulation.parse_sample(request.form.get("sample", ""))
-    found = simulation.start(request.form.get("process", ""), sample, access.current_actor())
+    """« Commencer la simulation »; refused, the form comes back as typed, with the reasons."""
+    try:
+        sample = simulation.parse_sample(request.form.get("sample", ""))
+        found = simulation.start(request.form.get("process", ""), sample, access.current_actor())
+    except simulation.SimulationError as error:
+        for message in (str(error), *map(str, error.problems)):
+            flash(message, "error")
+        return _new(request.form.get("process", ""), request.form.get("sample", ""), 422)
     db.session.commit()
     return redirect(url_for(".show", simulation_id=found.id), code=303)
 
