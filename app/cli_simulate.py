@@ -38,12 +38,13 @@ def _print(entry: dict) -> None:
 @click.command("simulate")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--process", "process_id", help="Processus à simuler (par défaut : celui du premier fichier).")
+@click.option("--element", help="Commencer à cet élément du processus (par défaut : à son événement de début).")
 @click.option("--data", help="Données d'exemple, JSON : {\"request\": {colonnes}, \"data\": {données}} "
                              "(par défaut : la dernière demande déposée).")
 @click.option("--answers", help='Réponses aux formulaires, JSON : {"id de tâche ou clé de formulaire": {champ: valeur}}.')
 @click.option("--advance", "days", type=int, multiple=True, help="Avancer l'horloge de N jours (répétable, dans l'ordre).")
 @with_appcontext
-def simulate(files, process_id, data, answers, days):
+def simulate(files, process_id, element, data, answers, days):
     """Simuler des fichiers BPMN comme brouillons du paquet (rien n'est enregistré)."""
     drafts = {Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}
     sources, package_data = simulation.draft_package()
@@ -57,7 +58,8 @@ def simulate(files, process_id, data, answers, days):
     with current_app.test_request_context():  # the forms' CSRF token lives in a session
         try:
             sample = simulation.parse_sample(data) if data else simulation.sample()
-            found = simulation.start(process_id, sample, "ligne de commande", sources, package_data, keep=False)
+            found = simulation.start(process_id, sample, "ligne de commande", sources, package_data, keep=False,
+                                     element=element)
             printed = _play(found, replies, 0)
             for each in days:
                 simulation.advance(found, each)

@@ -237,3 +237,57 @@ def test_a_scenario_flags_a_draft_whose_timer_changes_the_path(portal):
     assert changed and "étape 3 « Avancer de 15 jours » : chemin « aucun » au lieu de « Délai de dépôt dépassé → " \
         "Signaler la demande en retard → Envoyer le courriel de relance → Fournisseur relancé »." in changed[0]
     assert "le courriel « relance_pieces » n'est plus envoyé" in changed[0]
+
+
+def start_at_confirmation(analyst, data=None):
+    page = click(analyst.browser.get("/processus"), "simulate-initial_enrolment")
+    options = page.doc.xpath("//select[@id='element']/option/@value")
+    assert "confirmation" in options and "ans_search" in options
+    form = page.form("simulation-start").fill(element="confirmation")
+    if data is not None:
+        sample = json.loads(form.values["sample"][0])
+        form.fill(sample=json.dumps({**sample, "data": {**sample["data"], **data}}))
+    page = form.submit("Commencer la simulation")
+    assert page.status == 200, page.alerts()
+    assert task_key(page) == "confirmation"
+    assert page.texts("//article[contains(@class, 'simulation-entry')]//h3")[0].startswith(
+        "1. Début à « Vérifier et confirmer la demande »")
+    assert mails(page) == [] and not page.doc.xpath("//*[contains(@class, 'simulation-status')]")
+    return page.form("simulation-form").fill(accept_cgu=True, accept_penal_code=True, accept_sincerity=True).submit()
+
+
+def test_a_simulation_starts_at_a_chosen_element(portal):
+    """Started at the confirmation step, nothing on the way runs: « Terminer » takes a number and
+    sends the acknowledgement; without the data the way there gives, the incident says why; an
+    element of another process is refused."""
+    analyst = Analyst(portal)
+    page = start_at_confirmation(analyst)  # the sample lacks the referencing look-up's result
+    assert task_key(page) is None
+    assert "Incident : « Référencement validé ? » a échoué name 'referencing' is not defined" in \
+        " ".join(page.texts("//*[@id='simulation-incident']"))
+
+    referencing = {"found": True, "validated": True, "sons_dpi": True, "ans_number": "JGe2DPI009",
+                   "editor_siren": "348662990"}
+    page = start_at_confirmation(analyst, {"referencing": referencing, "company": {"found": True, "siret": "34866299000038"}})
+    assert task_key(page) == "instruction_decision", (page.alerts(), page.errors())
+    assert mails(page)[0].startswith("Accusé de réception de votre demande d'enrôlement ENR0001M0")
+    assert not page.doc.xpath("//*[@id='simulation-incident']")
+
+    page = click(analyst.browser.get("/processus"), "simulate-initial_enrolment")
+    form = page.form("simulation-start")
+    form.values["element"] = ["review"]  # an element of the instruction, not of this diagram
+    page = form.submit("Commencer la simulation")
+    assert page.status == 422
+    assert any("L'élément « review » ne peut pas servir de départ" in alert for alert in page.alerts())
+
+
+def test_flask_bpmn_simulate_starts_at_an_element_with_its_timer(portal):
+    """Started at the deposit, the request for documents is not sent again, and the deposit's
+    reminder counts from the start."""
+    result = run(portal, "bpmn", "simulate", "--process", "supporting_documents", "--element", "deposit",
+                 "--data", json.dumps(SUBMITTED), "--advance", "14", "--advance", "1")
+    assert result.exit_code == 0, result.output
+    steps = result.output.split("== ")
+    assert steps[1].startswith("Début à « Déposer des pièces jointes »") and "courriel" not in steps[1]
+    assert steps[2].startswith("Avancer de 14 jours") and "courriel" not in steps[2]
+    assert steps[3].startswith("Avancer de 1 jour") and "Relance : pièces justificatives attendues" in steps[3]

@@ -1,10 +1,17 @@
-"""What a simulation (app/services/simulation.py) reads from a run beyond what the portal needs:
-the elements completed so far, in order, and the next timer deadline."""
+"""What a simulation (app/services/simulation.py) needs from the engine beyond what the portal
+does: the elements completed so far, the next timer deadline, and a run that starts at a chosen
+element."""
+from copy import deepcopy
 from datetime import datetime
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from .runtime import Run, _is_timer
+from .specs import load_spec
 
 
 def completed(run: Run) -> dict:
@@ -22,3 +29,45 @@ def next_deadline(run: Run) -> datetime | None:
     deadlines = [datetime.fromisoformat(e.value) for e in run.workflow.waiting_events()
                  if _is_timer(e) and isinstance(e.value, str)]
     return min(deadlines) if deadlines else None
+
+
+class NoSuchStart(LookupError):
+    """The element cannot start a run (not an element of the process's own diagram, or never
+    reached from its start event)."""
+
+
+def start_at(instance, request, element_id: str, data: dict) -> Run:
+    """A new run of the instance's version whose first step is ``element_id`` (an element of the top
+    process), with ``data`` as what the process knows there: the start event is marked done without
+    running anything on the way (no service task, no mail), and the element made its next step; an
+    element with boundary events starts with them (its deadlines count from now). ``proceed`` then
+    runs the engine. Raises NoSuchStart."""
+    spec = load_spec(instance.process_version)
+    task_spec = next((t for t in spec.spec.task_specs.values() if getattr(t, "bpmn_id", None) == element_id
+                      and not isinstance(t, (StartEvent, BoundaryEventSplit))), None)
+    if task_spec is None or not task_spec.inputs:
+        raise NoSuchStart(element_id)
+    split = next((t for t in task_spec.inputs if isinstance(t, BoundaryEventSplit)), None)
+    run = Run(instance, BpmnWorkflow(spec.spec, spec.subprocess_specs), spec, request)
+    workflow = run.workflow
+    start = workflow.get_next_task(state=TaskState.READY)  # the start event
+    start._drop_children(force=True)
+    start._set_state(TaskState.COMPLETED)
+    first = start._add_child(split or task_spec, TaskState.FUTURE)
+    workflow.reset_from_task_id(first.id, data=deepcopy(data))
+    return run
+
+
+def elements(run_spec) -> list[tuple[str, str]]:
+    """(element id, name) of the flow elements of a process's own diagram that a run may start at."""
+    found = {}
+    for task_spec in run_spec.task_specs.values():
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if bpmn_id and not isinstance(task_spec, (StartEvent, EndEvent)) and task_spec.inputs:
+            found.setdefault(bpmn_id, task_spec.bpmn_name or bpmn_id)
+    return sorted(found.items(), key=lambda item: item[1].lower())
+
+
+def proceed(run: Run) -> None:
+    """Run the engine until the run waits (raises EngineFailure, the run kept as it is)."""
+    run._engine_steps()

@@ -104,6 +104,15 @@ def process_ids(sources: dict[str, str]) -> list[str]:
         return []
 
 
+def start_elements(process_id: str, sources: dict[str, str]) -> list[tuple[str, str]]:
+    """(element id, name) of the elements of ``process_id``'s own diagram a simulation may start at."""
+    try:
+        found = engine_specs.parse(sources).get(process_id)
+    except DeployError:
+        return []
+    return engine_sandbox.elements(found[0]) if found else []
+
+
 def sample() -> dict:
     """Sample data, from the latest submitted demo request (app/demo.py: its SIRET; never a real
     supplier's data, which an analyst may not see) when there is one: its columns (without its number:
@@ -244,10 +253,21 @@ class Sandbox:
 
     # --- steps ---
 
-    def start(self, data: dict) -> None:
-        self._step("start", "Début du processus",
-                   lambda: setattr(self, "run", Run.start(self.simulation.process_id, self.request, data)),
-                   {"start": True})
+    def start(self, data: dict, element: str | None = None) -> None:
+        """Start the process at its start event, or at ``element`` (the way to it is not run)."""
+        if not element:
+            self._step("start", "Début du processus",
+                       lambda: setattr(self, "run", Run.start(self.simulation.process_id, self.request, data)),
+                       {"start": True})
+            return
+        try:
+            self.run = engine_sandbox.start_at(self.instance, self.request, element, data)
+        except engine_sandbox.NoSuchStart:
+            raise SimulationError(f"L'élément « {element} » ne peut pas servir de départ : ce n'est pas un élément "
+                                  f"du processus « {self.simulation.process_id} » atteint depuis son début.") from None
+        label = dict(engine_sandbox.elements(self.run.spec.spec)).get(element, element)
+        self._step("start", f"Début à « {label} »", lambda: engine_sandbox.proceed(self.run),
+                   {"start": True, "element": element})
 
     def submit(self, task, form, action: str = "next") -> Outcome:
         """Validate the task's form as in production and complete the task with it."""
@@ -394,10 +414,11 @@ def _keep(simulation: Simulation, box: Sandbox) -> None:
 # --- the simulation's life ---------------------------------------------------------------------
 
 def start(process_id: str, sample_value: dict, author: str, sources: dict | None = None,
-          data: dict | None = None, keep: bool = True, at: datetime | None = None) -> Simulation:
+          data: dict | None = None, keep: bool = True, at: datetime | None = None,
+          element: str | None = None) -> Simulation:
     """A new simulation of ``process_id`` in the draft package (or the given sources and data),
-    started with ``sample_value``; ``keep``: stored (the studio) or not (the command line, replays);
-    ``at``: when its clock starts (now by default)."""
+    started with ``sample_value`` at its start event or at ``element``; ``keep``: stored (the
+    studio) or not (the command line, replays); ``at``: when its clock starts (now by default)."""
     if sources is None or data is None:
         drafts_sources, drafts_data = draft_package()
         sources, data = sources or drafts_sources, data or drafts_data
@@ -414,7 +435,7 @@ def start(process_id: str, sample_value: dict, author: str, sources: dict | None
     if keep:
         db.session.add(simulation)
     with sandbox(simulation) as box:
-        box.start(copy.deepcopy(sample_value.get("data") or {}))
+        box.start(copy.deepcopy(sample_value.get("data") or {}), element)
     if keep:
         db.session.flush()
     return simulation
@@ -548,7 +569,8 @@ def replay(scenario: Simulation) -> list[str]:
     sources, data = draft_package()
     try:
         again = start(scenario.process_id, json.loads(scenario.sample_json), SANDBOX, sources, data, keep=False,
-                      at=datetime.fromisoformat(expected[0]["at"]) if expected else None)
+                      at=datetime.fromisoformat(expected[0]["at"]) if expected else None,
+                      element=actions[0].get("element") if actions else None)
         for number, action in enumerate(actions[1:], 2):
             if "advance" in action:
                 advance(again, action["advance"])

@@ -47,11 +47,13 @@ def index():
                            processes=simulation.process_ids(simulation.draft_package()[0]))
 
 
-def _new(chosen: str, sample: str, status: int = 200):
-    choices = simulation.process_ids(simulation.draft_package()[0])
-    return render_template("simulation/new.html", processes=choices,
-                           chosen=chosen if chosen in choices else (choices[0] if choices else ""),
-                           sample=sample), status
+def _new(chosen: str, sample: str, status: int = 200, element: str = ""):
+    sources = simulation.draft_package()[0]
+    choices = simulation.process_ids(sources)
+    chosen = chosen if chosen in choices else (choices[0] if choices else "")
+    return render_template("simulation/new.html", processes=choices, chosen=chosen, sample=sample,
+                           elements=simulation.start_elements(chosen, sources) if chosen else [],
+                           element=element), status
 
 
 @bp.get("/nouvelle")
@@ -67,11 +69,13 @@ def start():
     """« Commencer la simulation »; refused, the form comes back as typed, with the reasons."""
     try:
         sample = simulation.parse_sample(request.form.get("sample", ""))
-        found = simulation.start(request.form.get("process", ""), sample, access.current_actor())
+        found = simulation.start(request.form.get("process", ""), sample, access.current_actor(),
+                                 element=request.form.get("element", "").strip() or None)
     except simulation.SimulationError as error:
         for message in (str(error), *map(str, error.problems)):
             flash(message, "error")
-        return _new(request.form.get("process", ""), request.form.get("sample", ""), 422)
+        return _new(request.form.get("process", ""), request.form.get("sample", ""), 422,
+                    request.form.get("element", ""))
     db.session.commit()
     return redirect(url_for(".show", simulation_id=found.id), code=303)
 
