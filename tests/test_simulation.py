@@ -291,3 +291,22 @@ def test_flask_bpmn_simulate_starts_at_an_element_with_its_timer(portal):
     assert steps[1].startswith("Début à « Déposer des pièces jointes »") and "courriel" not in steps[1]
     assert steps[2].startswith("Avancer de 14 jours") and "courriel" not in steps[2]
     assert steps[3].startswith("Avancer de 1 jour") and "Relance : pièces justificatives attendues" in steps[3]
+
+
+def test_a_form_posted_twice_is_refused_and_a_simulation_can_be_deleted(portal):
+    analyst = Analyst(portal)
+    page = start(analyst, "instruction", SUBMITTED)
+    form = page.form("simulation-form").fill(decision="rejeter", reason="RIB illisible.")
+    first = form.submit()
+    assert first.status == 200 and first.doc.xpath("//*[@id='simulation-done']")  # rejected: the process ends
+    assert "Rejetée" in " ".join(first.texts("//*[contains(@class, 'simulation-status')]"))
+    assert not first.doc.xpath("//form[@id='simulation-advance']")
+    again = form.submit()  # the same page, from another tab
+    assert any("Cette étape n'attend plus de saisie" in alert for alert in again.alerts())
+    assert len(again.doc.xpath("//article[contains(@class, 'simulation-entry')]")) == 2  # not recorded twice
+
+    page = again.form("simulation-delete").submit("Supprimer la simulation")
+    assert page.h1 == "Simuler le paquet de processus"
+    assert any("supprimée" in alert for alert in page.alerts())
+    with portal.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(db.metadata.tables["simulation"])) == 0

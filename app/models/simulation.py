@@ -37,3 +37,7 @@ class Simulation(db.Model):
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Saved as a scenario of the analysts' regression suite: its name (None: a plain simulation).
     scenario: Mapped[str | None] = mapped_column(String(200), index=True)
+    # Two tabs (or two analysts) moving the same simulation: the second step is refused, not lost.
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": lock_version}

@@ -5,6 +5,7 @@ Every page that shows the current form builds it inside the simulation's sandbox
 import json
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CombinedMultiDict
 
 import forms
@@ -25,6 +26,15 @@ def _refused(error):
     found = request.view_args.get("simulation_id") if request.view_args else None
     back = url_for(".show", simulation_id=found) if found and request.endpoint != "simulation.show" else None
     return redirect(back or url_for(".index"), code=303)
+
+
+@bp.errorhandler(StaleDataError)
+def _moved_meanwhile(error):
+    db.session.rollback()
+    flash("La simulation a avancé entre-temps (depuis un autre onglet, par exemple) : la page montre maintenant "
+          "où elle en est.", "error")
+    found = request.view_args.get("simulation_id") if request.view_args else None
+    return redirect(url_for(".show", simulation_id=found) if found else url_for(".index"), code=303)
 
 
 @bp.errorhandler(forms.FormUnavailable)
@@ -146,3 +156,15 @@ def save_scenario(simulation_id):
     flash(f"Scénario « {found.scenario} » enregistré : « Vérifier le paquet » le rejoue avec vos brouillons et "
           "signale ce qui change (chemin, statuts, courriels).", "success")
     return redirect(url_for(".show", simulation_id=found.id), code=303)
+
+
+@bp.post("/<int:simulation_id>/supprimer")
+@access.require_capability("studio")
+def delete(simulation_id):
+    """« Supprimer la simulation » (a scenario too: « Vérifier » no longer replays it)."""
+    found = _load(simulation_id)
+    db.session.delete(found)
+    db.session.commit()
+    flash(f"Simulation {simulation_id} supprimée" + (f", avec le scénario « {found.scenario} »." if found.scenario else "."),
+          "info")
+    return redirect(url_for(".index"), code=303)

@@ -33,6 +33,7 @@ def upgrade():
         sa.Column('position_json', sa.Text(), nullable=False),
         sa.Column('completed', sa.Boolean(), nullable=False),
         sa.Column('scenario', sa.String(length=200), nullable=True),
+        sa.Column('lock_version', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_simulation_process_id', 'simulation', ['process_id'])
