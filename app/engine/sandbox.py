@@ -6,6 +6,7 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -32,8 +33,8 @@ def next_deadline(run: Run) -> datetime | None:
 
 
 class NoSuchStart(LookupError):
-    """The element cannot start a run (not an element of the process's own diagram, or never
-    reached from its start event)."""
+    """The element cannot start a run (not a step of the process's own diagram: an element of a
+    called process, a start, end or boundary event)."""
 
 
 def start_at(instance, request, element_id: str, data: dict) -> Run:
@@ -43,10 +44,10 @@ def start_at(instance, request, element_id: str, data: dict) -> Run:
     element with boundary events starts with them (its deadlines count from now). ``proceed`` then
     runs the engine. Raises NoSuchStart."""
     spec = load_spec(instance.process_version)
-    task_spec = next((t for t in spec.spec.task_specs.values() if getattr(t, "bpmn_id", None) == element_id
-                      and not isinstance(t, (StartEvent, BoundaryEventSplit))), None)
-    if task_spec is None or not task_spec.inputs:
+    if element_id not in dict(elements(spec.spec)):
         raise NoSuchStart(element_id)
+    task_spec = next(t for t in spec.spec.task_specs.values() if getattr(t, "bpmn_id", None) == element_id
+                     and not isinstance(t, BoundaryEventSplit))
     split = next((t for t in task_spec.inputs if isinstance(t, BoundaryEventSplit)), None)
     run = Run(instance, BpmnWorkflow(spec.spec, spec.subprocess_specs), spec, request)
     workflow = run.workflow
@@ -63,7 +64,8 @@ def elements(run_spec) -> list[tuple[str, str]]:
     found = {}
     for task_spec in run_spec.task_specs.values():
         bpmn_id = getattr(task_spec, "bpmn_id", None)
-        if bpmn_id and not isinstance(task_spec, (StartEvent, EndEvent)) and task_spec.inputs:
+        if bpmn_id and not isinstance(task_spec, (StartEvent, EndEvent, BoundaryEvent, BoundaryEventSplit)) \
+                and task_spec.inputs:
             found.setdefault(bpmn_id, task_spec.bpmn_name or bpmn_id)
     return sorted(found.items(), key=lambda item: item[1].lower())
 

@@ -263,8 +263,8 @@ class Sandbox:
         try:
             self.run = engine_sandbox.start_at(self.instance, self.request, element, data)
         except engine_sandbox.NoSuchStart:
-            raise SimulationError(f"L'élément « {element} » ne peut pas servir de départ : ce n'est pas un élément "
-                                  f"du processus « {self.simulation.process_id} » atteint depuis son début.") from None
+            raise SimulationError(f"L'élément « {element} » ne peut pas servir de départ : ce n'est pas une étape du "
+                                  f"diagramme du processus « {self.simulation.process_id} ».") from None
         label = dict(engine_sandbox.elements(self.run.spec.spec)).get(element, element)
         self._step("start", f"Début à « {label} »", lambda: engine_sandbox.proceed(self.run),
                    {"start": True, "element": element})
@@ -278,6 +278,8 @@ class Sandbox:
         form.save_uploads(SANDBOX)
         self._sample_documents(form)
         if not form.validate():
+            for field in form.document_fields():  # stored for this step only: not there any more
+                field.document = None
             return Outcome(False, "Le formulaire contient des erreurs : corrigez les champs signalés puis "
                                   "validez de nouveau.")
         answers = form.task_data()
@@ -303,6 +305,7 @@ class Sandbox:
 
         self._step("advance", f"Avancer de {days} jour{'s' if days > 1 else ''}", fire, {"advance": days})
         self.result["clock_at"] = moment["at"]
+        self.entry["at"] = moment["at"].isoformat()  # the step is dated when the clock arrives
 
     def _sample_documents(self, form) -> None:
         """A sample PDF for each applicable document field left empty (stored for this step only)."""
@@ -378,9 +381,11 @@ def sandbox(simulation: Simulation):
             except DeployError as exc:
                 raise SimulationError("Le paquet de processus avec vos brouillons ne peut pas être simulé : "
                                       "corrigez d'abord ce que « Vérifier » signale.", exc.problems) from None
-            row = row or package.current_row()
-            forgotten = [(package._cache, (row.id, row.sha256))] + \
-                [(engine_specs._cache, (v.id, v.sha256)) for v in created]
+            # What the sandbox deployed is parsed for this step only: not kept in the caches.
+            forgotten = [(engine_specs._cache, (v.id, v.sha256)) for v in created]
+            if row is not None:
+                forgotten.append((package._cache, (row.id, row.sha256)))
+            row = row or package.current_row()  # nothing to deploy: the drafts are the deployed package
             referencing.import_csv(_demo_referencing())
             version = engine_specs.current_version(simulation.process_id)
             if version is None:
@@ -396,7 +401,7 @@ def sandbox(simulation: Simulation):
         finally:
             savepoint.rollback()
             package.forget_current()  # the sandbox's package was current inside the savepoint only
-            for cache, key in forgotten:  # parsed once for this step: not kept in memory
+            for cache, key in forgotten:
                 cache.pop(key, None)
     if box.entry is not None:
         _keep(simulation, box)
@@ -446,6 +451,8 @@ def advance(simulation: Simulation, days: int) -> None:
         raise SimulationError(f"Indiquez un nombre de jours entre 1 et {MAX_DAYS}.")
     if simulation.completed:
         raise SimulationError("La simulation est terminée : le processus n'attend plus rien.")
+    if simulation.state_json is None:
+        raise SimulationError("Le processus n'a pas pu démarrer (voir l'incident) : commencez une nouvelle simulation.")
     with sandbox(simulation) as box:
         box.advance(days)
 
