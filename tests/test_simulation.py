@@ -310,3 +310,20 @@ def test_a_form_posted_twice_is_refused_and_a_simulation_can_be_deleted(portal):
     assert any("supprimée" in alert for alert in page.alerts())
     with portal.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(db.metadata.tables["simulation"])) == 0
+
+
+def test_the_form_of_a_step_has_the_fields_the_draft_adds(portal):
+    """A field added in « Formulaires » (a draft, not deployed) is asked and validated in the
+    simulation, and reaches the task data."""
+    from test_form_fields import FINESS, define
+    analyst = Analyst(portal)
+    define(analyst, "instruction_decision", "Compléments de la décision", FINESS)
+    page = start(analyst, "instruction", SUBMITTED)
+    form = page.form("simulation-form")
+    assert "finess" in form.fields()
+    refused = form.fill(decision="valider").submit()
+    assert refused.status == 422 and refused.errors().get("finess") == ["Ce champ est obligatoire."]
+    page = refused.form("simulation-form").fill(finess="690000123").submit()
+    assert page.status == 200, page.errors()
+    assert '"finess": "690000123"' in page.texts("//pre[contains(@class, 'simulation-data')]")[-1]
+    assert "Validée" in " ".join(page.texts("//*[contains(@class, 'simulation-status')]"))
