@@ -243,6 +243,10 @@ def start_at_confirmation(analyst, data=None):
     page = click(analyst.browser.get("/processus"), "simulate-initial_enrolment")
     options = page.doc.xpath("//select[@id='element']/option/@value")
     assert "confirmation" in options and "ans_search" in options
+    # What the process reads, and whether the sample holds it: the look-up's result is set by the
+    # process, so a simulation that starts after the look-up needs it in its sample.
+    row = page.texts("//tr[@id='expected-referencing']/td")
+    assert row[0] == "referencing" and "Référencement validé ?" in row[1] and row[2] == "oui" and row[3] == "non"
     form = page.form("simulation-start").fill(element="confirmation")
     if data is not None:
         sample = json.loads(form.values["sample"][0])

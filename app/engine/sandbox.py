@@ -1,6 +1,7 @@
 """What a simulation (app/services/simulation.py) needs from the engine beyond what the portal
 does: the elements completed so far, the next timer deadline, and a run that starts at a chosen
 element."""
+import ast
 from copy import deepcopy
 from datetime import datetime
 
@@ -8,11 +9,13 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from .runtime import Run, _is_timer
-from .specs import load_spec
+from .scripting import _BUILTINS
+from .specs import _expressions, all_task_specs, load_spec, properties
 
 
 def completed(run: Run) -> dict:
@@ -73,3 +76,31 @@ def elements(run_spec) -> list[tuple[str, str]]:
 def proceed(run: Run) -> None:
     """Run the engine until the run waits (raises EngineFailure, the run kept as it is)."""
     run._engine_steps()
+
+
+def data_names(spec, subprocess_specs) -> tuple[dict[str, list[str]], set[str], list[tuple[str, str]]]:
+    """What a process (and the processes it calls) does with task data, from its diagrams:
+    ({name read by an expression: [names of the elements reading it]}, {names its service tasks
+    and scripts set}, [(form key, ``fields`` property) of its user tasks]). Builtins are left out."""
+    read, produced, user_tasks = {}, set(), []
+    for _, task_spec in all_task_specs(spec, subprocess_specs):
+        if not getattr(task_spec, "bpmn_id", None):
+            continue
+        label = task_spec.bpmn_name or task_spec.bpmn_id
+        for _, source, mode in _expressions(task_spec):
+            try:
+                tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+            except SyntaxError:
+                continue
+            names = [node for node in ast.walk(tree) if isinstance(node, ast.Name)]
+            bound = {node.id for node in names if not isinstance(node.ctx, ast.Load)}
+            produced |= bound
+            for name in sorted({node.id for node in names if isinstance(node.ctx, ast.Load)} - bound - _BUILTINS.keys()):
+                if label not in read.setdefault(name, []):
+                    read[name].append(label)
+        if getattr(task_spec, "result_variable", None):
+            produced.add(task_spec.result_variable)
+        if isinstance(task_spec, UserTask):
+            props = properties(task_spec)
+            user_tasks.append((props.get("formKey", ""), props.get("fields", "")))
+    return dict(sorted(read.items())), produced, user_tasks

@@ -34,15 +34,16 @@ from pathlib import Path
 
 from flask import current_app
 from flask_wtf.csrf import generate_csrf
-from werkzeug.datastructures import MultiDict
+from lxml import etree
 from sqlalchemy import event as orm_event
+from werkzeug.datastructures import MultiDict
 
 import forms
 
 from .. import clock, demo, package
 from ..engine import EngineFailure, Run
 from ..engine import specs as engine_specs
-from ..engine.position import position
+from ..engine.position import BPMN, position
 from ..engine import sandbox as engine_sandbox
 from ..engine.specs import DeployError
 from ..extensions import db
@@ -111,6 +112,35 @@ def start_elements(process_id: str, sources: dict[str, str]) -> list[tuple[str, 
     except DeployError:
         return []
     return engine_sandbox.elements(found[0]) if found else []
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A name of the task data the process reads: who reads it, and whether the process sets it
+    itself (a form, a service task, a script) or the sample data must hold it."""
+    name: str
+    readers: tuple[str, ...]
+    set_by_process: bool
+
+
+def expected_data(process_id: str, sources: dict[str, str], data: dict) -> list[Expected]:
+    """The task data ``process_id`` (with the processes it calls) reads, per its diagrams and forms in
+    the simulated package: a simulation started after the step that sets a name needs it in its
+    sample data."""
+    try:
+        found = engine_specs.parse(sources).get(process_id)
+    except DeployError:
+        return []
+    if found is None:
+        return []
+    read, produced, user_tasks = engine_sandbox.data_names(*found)
+    definitions = data.get("forms") or {}
+    for form_key, fields in user_tasks:
+        if form_key in forms.REGISTRY:
+            produced |= set(forms.extra.class_field_names(forms.REGISTRY[form_key]))
+        produced |= set((definitions.get(form_key) or {}).get("fields") or {})
+        produced |= {field.name for field in forms.extra.property_fields(fields)} if fields else set()
+    return [Expected(name, tuple(readers), name in produced) for name, readers in read.items()]
 
 
 def sample() -> dict:
@@ -521,8 +551,6 @@ def where(simulation: Simulation) -> dict:
 
 def defined_processes(xml: str) -> list[str]:
     """The ids of the processes a BPMN file defines (none for a file that is not XML)."""
-    from lxml import etree
-    from ..engine.position import BPMN
     try:
         root = etree.fromstring(xml.encode("utf-8"))
     except etree.XMLSyntaxError:

@@ -58,12 +58,17 @@ def index():
 
 
 def _new(chosen: str, sample: str, status: int = 200, element: str = ""):
-    sources = simulation.draft_package()[0]
+    sources, data = simulation.draft_package()
     choices = simulation.process_ids(sources)
     chosen = chosen if chosen in choices else (choices[0] if choices else "")
+    try:
+        given = set(json.loads(sample).get("data") or {})
+    except (ValueError, AttributeError):
+        given = set()
     return render_template("simulation/new.html", processes=choices, chosen=chosen, sample=sample,
                            elements=simulation.start_elements(chosen, sources) if chosen else [],
-                           element=element), status
+                           element=element, given=given,
+                           expected=simulation.expected_data(chosen, sources, data) if chosen else []), status
 
 
 @bp.get("/nouvelle")
