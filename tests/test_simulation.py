@@ -331,3 +331,16 @@ def test_the_form_of_a_step_has_the_fields_the_draft_adds(portal):
     assert page.status == 200, page.errors()
     assert '"finess": "690000123"' in page.texts("//pre[contains(@class, 'simulation-data')]")[-1]
     assert "Validée" in " ".join(page.texts("//*[contains(@class, 'simulation-status')]"))
+
+
+def test_the_company_look_up_reads_the_demo_directory_even_when_the_portal_uses_the_api(portal):
+    """COMPANY_DIRECTORY=api (pointing nowhere): a simulation still finds the demo company."""
+    portal.config.update(COMPANY_DIRECTORY="api", COMPANY_API_URL="http://127.0.0.1:9", COMPANY_API_TIMEOUT=0.5)
+    result = run(portal, "bpmn", "simulate", "--process", "initial_enrolment", "--answers", json.dumps(
+        {"referencing_search": {}, "referencing_dpi": {}, "siret_search": {}}))
+    assert result.exit_code == 0, result.output
+    assert "lookup_company → company_found" in result.output
+    assert "En attente : Compléter les informations du demandeur." in result.output
+    with portal.test_request_context():  # outside a simulation, the portal asks the API (unreachable here)
+        from app.services import companies
+        assert companies.lookup("34866299000038") == companies.UNAVAILABLE
