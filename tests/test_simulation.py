@@ -344,3 +344,13 @@ def test_the_company_look_up_reads_the_demo_directory_even_when_the_portal_uses_
     with portal.test_request_context():  # outside a simulation, the portal asks the API (unreachable here)
         from app.services import companies
         assert companies.lookup("34866299000038") == companies.UNAVAILABLE
+
+
+def test_flask_bpmn_simulate_refuses_a_broken_file_with_its_reasons(portal, tmp_path):
+    import diagrams as d
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text(d.process("broken", [d.service_task("s", "nobody.knows")], d.chain("s")))
+    result = run(portal, "bpmn", "simulate", str(broken))
+    assert result.exit_code == 1
+    assert "service inconnu « nobody.knows »" in result.output
+    assert "Le paquet de processus avec vos brouillons ne peut pas être simulé" in result.output

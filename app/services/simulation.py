@@ -457,7 +457,12 @@ def start(process_id: str, sample_value: dict, author: str, sources: dict | None
     if sources is None or data is None:
         drafts_sources, drafts_data = draft_package()
         sources, data = sources or drafts_sources, data or drafts_data
-    if process_id not in process_ids(sources):
+    try:
+        defined = engine_specs.parse(sources)
+    except DeployError as exc:
+        raise SimulationError("Les diagrammes à simuler sont refusés : corrigez d'abord ce que « Vérifier » "
+                              "signale.", exc.problems) from None
+    if process_id not in defined:
         raise SimulationError(f"Le processus « {process_id} » n'existe pas dans le paquet simulé.")
     now = clock.now()
     simulation = Simulation(process_id=process_id, author=author, created_at=now, updated_at=now,
