@@ -1,6 +1,7 @@
 """« Simuler » in the studio: an analyst runs a process of the draft package in a sandbox, through
 the studio's pages (tests/studio.py: an analyst over HTTP), on SQLite and PostgreSQL."""
 import json
+from pathlib import Path
 from urllib.parse import urljoin
 
 from studio import Analyst
@@ -77,8 +78,11 @@ def test_initial_enrolment_simulated_until_submission_writes_nothing_real(portal
     top = next(p for p in diagram["processes"] if p["id"] == "initial_enrolment")
     assert {"ans_search", "confirmation", "acknowledgment"} <= set(top["done"]) and "<bpmn" in top["xml"]
     assert next(p for p in diagram["processes"] if p["id"] == "instruction")["current"] == ["review"]
-    # Nothing real was written: no request, no number, no mail, no document, no version.
+    # Nothing real was written: no request, no number, no mail, no document, no version, no file
+    # (the sample documents and the recap PDF were stored for their step only).
     assert counts(portal) == before
+    uploads = Path(portal.config["UPLOAD_FOLDER"])
+    assert uploads.exists() and not [p for p in uploads.rglob("*") if p.is_file()]
     assert mailbox.received == []
 
 
