@@ -235,6 +235,15 @@ def test_a_scenario_flags_a_draft_whose_timer_changes_the_path(portal):
     analyst = Analyst(portal)
     reminder_scenario(analyst, "Relance")
     xml = analyst.browser.client.get("/processus/fichiers/supporting_documents.bpmn/xml").get_json()["xml"]
+    # The studio's « Vérifier » replays the scenarios that go through the diagram, with its unsaved XML.
+    status, answer = analyst.action("supporting_documents.bpmn", "verifier", xml=xml)
+    assert status == 200 and answer["ok"] and "scenarios" not in answer
+    status, answer = analyst.action("supporting_documents.bpmn", "verifier", xml=xml.replace('"P15D"', '"P20D"'))
+    assert status == 200 and answer["ok"] and [s["name"] for s in answer["scenarios"]] == ["Relance"]
+    assert "le courriel « relance_pieces » n'est plus envoyé" in " ".join(answer["scenarios"][0]["changes"])
+    status, answer = analyst.action("initial_enrolment.bpmn", "verifier")  # a diagram the scenario never ran
+    assert status == 200 and "scenarios" not in answer
+
     status, answer = analyst.action("supporting_documents.bpmn", "brouillon", xml=xml.replace('"P15D"', '"P20D"'))
     assert status == 200, answer
     changed = [a for a in verify(analyst) if a.startswith("Scénario « Relance » changé")]

@@ -23,6 +23,8 @@ def test_an_analyst_simulates_a_shortened_reminder(portal, chromium):
     duration.press("Tab")
     page.click("#studio-save")
     page.wait_for_selector("#studio-state:has-text('Brouillon enregistré')")
+    page.click("#studio-check")  # no scenario yet: nothing to replay
+    page.wait_for_selector("#studio-alert:has-text('Diagramme valide : il peut être déployé.')")
 
     page.get_by_role("link", name="Simuler").click()
     assert page.locator("#process").input_value() == "supporting_documents"
@@ -47,7 +49,22 @@ def test_an_analyst_simulates_a_shortened_reminder(portal, chromium):
     page.get_by_role("button", name="Avancer l'horloge").click()
     page.wait_for_selector(".simulation-mail__subject:has-text('Relance : pièces justificatives attendues')")
     page.wait_for_selector("g.djs-element.diagram-done[data-element-id='mail_reminder']")
+    page.fill("#scenario-name", "Relance à 10 jours")
+    page.get_by_role("button", name="Enregistrer comme scénario").click()
+    page.wait_for_selector("#simulation-scenario:has-text('Relance à 10 jours')")
     page.goto("/processus/simulations")
+    axe.scan()
+
+    # Back in the studio, the reminder moved to 12 days: « Vérifier » says the scenario changed.
+    page.goto("/processus/fichiers/supporting_documents.bpmn")
+    page.wait_for_selector("#studio[data-ready='true']")
+    page.click("g.djs-element[data-element-id='reminder_due']")
+    duration = page.locator("#studio-panel [data-property='timeDuration']")
+    duration.fill('"P12D"')
+    duration.press("Tab")
+    page.click("#studio-check")
+    page.wait_for_selector("#studio-alert:has-text('1 scénario(s) ne se déroulent plus de la même façon')")
+    assert "« Relance à 10 jours » : étape 3 « Avancer de 1 jour »" in page.inner_text("#studio-alert .studio-scenario")
     axe.scan()
     axe.assert_clean()
 

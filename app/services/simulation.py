@@ -34,7 +34,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_wtf.csrf import generate_csrf
-from lxml import etree
 from sqlalchemy import event as orm_event
 from werkzeug.datastructures import MultiDict
 
@@ -43,13 +42,13 @@ import forms
 from .. import clock, demo, package
 from ..engine import EngineFailure, Run
 from ..engine import specs as engine_specs
-from ..engine.position import BPMN, position
+from ..engine.position import position
 from ..engine import sandbox as engine_sandbox
 from ..engine.specs import DeployError
 from ..extensions import db
 from ..models import EnrolmentRequest, OutboxMail, Simulation, WorkflowInstance
 from ..package import statuses
-from . import companies, documents, referencing
+from . import companies, documents, processes, referencing
 
 #: The author of the sandbox's deployment (never committed).
 SANDBOX = "simulation"
@@ -557,10 +556,9 @@ def where(simulation: Simulation) -> dict:
 def defined_processes(xml: str) -> list[str]:
     """The ids of the processes a BPMN file defines (none for a file that is not XML)."""
     try:
-        root = etree.fromstring(xml.encode("utf-8"))
-    except etree.XMLSyntaxError:
+        return processes.process_ids(xml)
+    except processes.StudioError:
         return []
-    return [p.get("id") for p in root.iter(f"{{{BPMN}}}process")]
 
 
 def incident(simulation: Simulation) -> dict | None:
@@ -588,12 +586,16 @@ class Replays:
     changed: list[tuple[str, list[str]]]       # (name, what changed, in French)
 
 
-def replay_scenarios() -> Replays:
-    """Replay every saved scenario against the draft package; none is stored."""
+def replay_scenarios(files: dict[str, str] | None = None, touching: set[str] | None = None) -> Replays:
+    """Replay the saved scenarios against the draft package (with ``files`` over its diagrams: the
+    studio's unsaved XML); with ``touching``, only those whose run went through one of these
+    processes. None is stored."""
     passed, changed = [], []
     for scenario in db.session.scalars(db.select(Simulation).where(Simulation.scenario.is_not(None))
                                        .order_by(Simulation.scenario, Simulation.id)):
-        differences = replay(scenario)
+        if touching is not None and not touching & {p["id"] for p in standing(scenario).get("processes", [])}:
+            continue
+        differences = replay(scenario, files)
         if differences:
             changed.append((scenario.scenario, differences))
         else:
@@ -601,12 +603,21 @@ def replay_scenarios() -> Replays:
     return Replays(passed, changed)
 
 
-def replay(scenario: Simulation) -> list[str]:
-    """What the draft package does differently from ``scenario`` (empty: the same path, statuses and
-    mails at every step), the same sample data, answers and clock moves given."""
+def replay_file(file_name: str, xml: str | None = None) -> Replays:
+    """The scenarios that go through the processes of ``file_name``, replayed with ``xml`` (the
+    studio's unsaved diagram; by default its draft or deployed file) over the drafts."""
+    xml = xml or processes.source(file_name)[0]
+    return replay_scenarios({file_name: xml}, set(defined_processes(xml)))
+
+
+def replay(scenario: Simulation, files: dict[str, str] | None = None) -> list[str]:
+    """What the draft package (with ``files`` over its diagrams) does differently from ``scenario``
+    (empty: the same path, statuses and mails at every step), the same sample data, answers and
+    clock moves given."""
     expected = json.loads(scenario.log_json or "[]")
     actions = json.loads(scenario.actions_json or "[]")
     sources, data = draft_package()
+    sources = {**sources, **(files or {})}
     try:
         again = start(scenario.process_id, json.loads(scenario.sample_json), SANDBOX, sources, data, keep=False,
                       at=datetime.fromisoformat(expected[0]["at"]) if expected else None,

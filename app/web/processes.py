@@ -106,9 +106,13 @@ def save(file_name):
 @bp.post("/fichiers/<file_name>/verifier")
 @access.require_capability("studio")
 def verify(file_name):
-    """« Vérifier » the editor's XML (in memory, not saved) with every other draft of the package."""
+    """« Vérifier » the editor's XML (in memory, not saved) with every other draft of the package,
+    then replay the scenarios that go through its processes (``scenarios``: those that changed, when
+    any did)."""
     problems = processes.check_package(file_name, _xml())
-    return jsonify(ok=not problems, problems=_problems(problems))
+    changed = [] if problems else simulation.replay_file(file_name, _xml()).changed
+    return jsonify(ok=not problems, problems=_problems(problems),
+                   **({"scenarios": [{"name": n, "changes": c} for n, c in changed]} if changed else {}))
 
 
 @bp.post("/fichiers/<file_name>/comparer")
