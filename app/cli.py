@@ -246,3 +246,5 @@ def register_commands(app):
     app.cli.add_command(users_cli)
     from .cli_migrate import bpmn_migrate
     bpmn_cli.add_command(bpmn_migrate)
+    from .cli_simulate import simulate
+    bpmn_cli.add_command(simulate)

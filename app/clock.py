@@ -3,17 +3,37 @@
 Everything that needs the current time (timers, deadlines, « date de dépôt », draft expiry, outbox
 retries) asks ``clock.now()``, so that tests move time instead of sleeping.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
 _frozen: datetime | None = None
+#: The time of one piece of work only (a simulation's virtual clock), in this thread or task.
+_moment: ContextVar[datetime | None] = ContextVar("clock_moment", default=None)
 
 
 def now() -> datetime:
     """Current time, timezone-aware UTC."""
+    moment = _moment.get()
+    if moment is not None:
+        return moment
     return _frozen if _frozen is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def at(moment: datetime):
+    """``now()`` is ``moment`` inside the block, for this thread only (a simulation's virtual clock:
+    the other requests the process serves keep the real time)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    token = _moment.set(moment)
+    try:
+        yield moment
+    finally:
+        _moment.reset(token)
 
 
 def freeze(at: datetime | None) -> None:

@@ -7,10 +7,11 @@ from .migration import InstanceMove
 from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WaitingLane, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
 from .request import TYPES, EnrolmentRequest, RequestEvent
+from .simulation import Simulation
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
-    "Referencing", "RequestEvent", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
+    "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
 ]

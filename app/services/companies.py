@@ -10,6 +10,8 @@ Two adapters, chosen by ``config["COMPANY_DIRECTORY"]``:
 import csv
 import re
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import httpx
 from flask import current_app
@@ -51,13 +53,27 @@ STREET_EXTENSIONS = {"B": "bis", "T": "ter", "Q": "quater", "C": "quinquies"}
 _EXTENSION_WORDS = {"BIS": "bis", "TER": "ter", "QUATER": "quater", "QUINQUIES": "quinquies"}
 
 
+#: Set while a simulation runs (``demo_only``): the demo directory answers, whatever the config says.
+_demo_only: ContextVar[bool] = ContextVar("companies_demo_only", default=False)
+
+
+@contextmanager
+def demo_only():
+    """Inside the block (this thread only), look-ups read the demo CSV, never the API."""
+    token = _demo_only.set(True)
+    try:
+        yield
+    finally:
+        _demo_only.reset(token)
+
+
 def lookup(siret: str) -> dict:
     """The establishment of ``siret``: ``{"found": True, "siret", "name", "street_…", "postal_code",
     "city"}``, or ``{"found": False, "error": "unknown" | "unavailable"}``."""
     number = stdnum_siret.compact(siret or "")
     if not stdnum_siret.is_valid(number):
         return dict(UNKNOWN)
-    if current_app.config.get("COMPANY_DIRECTORY", "csv") == "api":
+    if current_app.config.get("COMPANY_DIRECTORY", "csv") == "api" and not _demo_only.get():
         return _lookup_api(number)
     return _lookup_csv(number)
 

@@ -15,7 +15,7 @@ from ..engine.registry import HANDLERS
 from ..extensions import db
 from ..package.roles import SYSTEM_LANE
 from ..package import statuses
-from ..services import package_archive, processes
+from ..services import package_archive, processes, simulation
 
 bp = Blueprint("processes", __name__, url_prefix="/processus")
 
@@ -106,9 +106,13 @@ def save(file_name):
 @bp.post("/fichiers/<file_name>/verifier")
 @access.require_capability("studio")
 def verify(file_name):
-    """« Vérifier » the editor's XML (in memory, not saved) with every other draft of the package."""
+    """« Vérifier » the editor's XML (in memory, not saved) with every other draft of the package,
+    then replay the scenarios that go through its processes (``scenarios``: those that changed, when
+    any did)."""
     problems = processes.check_package(file_name, _xml())
-    return jsonify(ok=not problems, problems=_problems(problems))
+    changed = [] if problems else simulation.replay_file(file_name, _xml()).changed
+    return jsonify(ok=not problems, problems=_problems(problems),
+                   **({"scenarios": [{"name": n, "changes": c} for n, c in changed]} if changed else {}))
 
 
 @bp.post("/fichiers/<file_name>/comparer")
@@ -153,6 +157,11 @@ def package_check():
         flash(str(problem), "error")
     if not problems:
         flash("Le paquet de processus, avec vos brouillons, peut être déployé.", "success")
+        replays = simulation.replay_scenarios()  # the analysts' scenarios, replayed with the drafts
+        for name, changes in replays.changed:
+            flash(f"Scénario « {name} » changé : " + " ".join(changes), "warning")
+        if replays.passed:
+            flash("Scénarios inchangés : " + ", ".join(f"« {name} »" for name in replays.passed) + ".", "info")
     return redirect(_back(), code=303)
 
 

@@ -430,7 +430,14 @@
   document.getElementById("studio-check").addEventListener("click", function () {
     post(root.dataset.checkUrl).then(function (data) {
       if (data.status !== 200) { return failed(data); }
-      if (data.ok) { clearMarks(); alert("success", "Diagramme valide : il peut être déployé.", []); }
+      if (data.ok && data.scenarios && data.scenarios.length) {  /* the analysts' scenarios, replayed */
+        clearMarks();
+        alert("warning", "Diagramme valide : il peut être déployé, mais " + data.scenarios.length +
+              " scénario(s) ne se déroulent plus de la même façon", data.scenarios.map(function (s) {
+                return el("li", { "class": "studio-scenario", text: "« " + s.name + " » : " + s.changes.join(" ") });
+              }));
+      }
+      else if (data.ok) { clearMarks(); alert("success", "Diagramme valide : il peut être déployé.", []); }
       else { showProblems(data.problems); }
     });
   });
