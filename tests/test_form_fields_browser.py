@@ -4,7 +4,7 @@ request is asked for them. Each page of the editor passes axe-core."""
 from app import package
 from journey import Journey
 from test_accessibility_browser import Axe
-from test_studio_browser import sign_in
+from test_studio_browser import open_studio, sign_in
 
 
 def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, chromium):
@@ -64,9 +64,7 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
 def test_an_analyst_declares_fields_on_a_task_in_the_diagram_studio(portal, chromium):
     app, page = portal, chromium
     sign_in(app, page, "analyst")
-    page.goto("/processus")
-    page.locator("#process-initial_enrolment").get_by_role("link", name="Modifier le diagramme").click()
-    page.wait_for_selector("#studio[data-ready='true']")
+    open_studio(page, "initial_enrolment")
     page.click("g.djs-element[data-element-id='vat_regime']")
     declared = page.locator("#studio-panel [data-property='fields']")
     declared.fill('[{"name": "vat_number", "label": "Numéro de TVA intracommunautaire", "type": "texte"}]')

@@ -7,16 +7,14 @@ from app.extensions import db
 from app.models import EnrolmentRequest, ProcessDraft, ProcessVersion
 from test_accessibility_browser import Axe
 from test_simulation import SUBMITTED
-from test_studio_browser import sign_in
+from test_studio_browser import open_studio, sign_in
 
 
 def test_an_analyst_simulates_a_shortened_reminder(portal, chromium):
     app, page = portal, chromium
     axe = Axe(page)
     sign_in(app, page, "analyst")
-    page.goto("/processus")
-    page.locator("#process-supporting_documents").get_by_role("link", name="Modifier le diagramme").click()
-    page.wait_for_selector("#studio[data-ready='true']")
+    open_studio(page, "supporting_documents")
     page.click("g.djs-element[data-element-id='reminder_due']")
     duration = page.locator("#studio-panel [data-property='timeDuration']")
     duration.fill('"P10D"')
