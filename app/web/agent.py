@@ -31,19 +31,23 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
     if not criteria.status and form.status.data != ALL:
         # By default, what waits on the agency, and of that what waits on the user: a ready task in
         # a lane of one of their roles (an analyst, who works in none, follows all of it).
-        query = query.where(EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct]))
+        query = query.where(listing.mostly_true(
+            EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct])))
         lanes = access.current_lanes()
         if lanes:
-            query = query.where(EnrolmentRequest.instance_id.in_(
-                db.select(WaitingLane.instance_id).where(WaitingLane.lane.in_(lanes))))
+            # A correlated EXISTS (one look-up in waiting_lane's primary key per row), so that the
+            # list can be read in the order of an index and stop at the page (an IN (SELECT …)
+            # reads every waiting instance first).
+            query = query.where(db.select(WaitingLane.instance_id).where(
+                WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes)).exists())
     if form.deposited_from.data and not form.deposited_from.errors:
         query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
     if form.deposited_to.data and not form.deposited_to.errors:
         query = query.where(EnrolmentRequest.submitted_at < _paris_midnight(form.deposited_to.data + timedelta(days=1)))
     if form.siret.data:
         query = query.where(EnrolmentRequest.siret == form.siret.data)
-    if form.dsr.data:
-        query = query.where(EnrolmentRequest.dsr.icontains(form.dsr.data, autoescape=True))
+    if form.dsr.data and form.dsr.data != ALL:
+        query = query.where(EnrolmentRequest.dsr == form.dsr.data)
     return query
 
 
@@ -65,8 +69,8 @@ def queue():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "date"
     order = "asc" if request.args.get("order") == "asc" else "desc"
     query = _sorted(_filtered(form, listing.Criteria.from_args(request.args)), sort, order)
-    page = listing.paginate(query.options(selectinload(EnrolmentRequest.claimed_by)),
-                            request.args.get("page"), PER_PAGE)
+    page = listing.paginate(query, request.args.get("page"), PER_PAGE,
+                            options=[selectinload(EnrolmentRequest.claimed_by)])
     query_args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("agent/queue.html", form=form, page=page, sort=sort, order=order,
                            query_args=query_args)
