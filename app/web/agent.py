@@ -35,11 +35,13 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
             EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct])))
         lanes = access.current_lanes()
         if lanes:
-            # A correlated EXISTS (one look-up in waiting_lane's primary key per row), so that the
-            # list can be read in the order of an index and stop at the page (an IN (SELECT …)
-            # reads every waiting instance first).
+            # A correlated EXISTS, one look-up in waiting_lane's primary key per row, so that the
+            # list is read in the order of the sort index and stops at the page (an IN (SELECT …)
+            # reads every waiting instance first, then sorts). Its OFFSET 0 keeps PostgreSQL from
+            # turning it into a join, whose row estimate (lanes and statuses taken as independent,
+            # a third of the true count) makes it sort the whole queue or start parallel workers.
             query = query.where(db.select(WaitingLane.instance_id).where(
-                WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes)).exists())
+                WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes)).offset(0).exists())
     if form.deposited_from.data and not form.deposited_from.errors:
         query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
     if form.deposited_to.data and not form.deposited_to.errors:
