@@ -13,6 +13,8 @@ from math import ceil
 
 from sqlalchemy import Boolean, and_, func, inspect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
@@ -119,8 +121,10 @@ def paginate(select, page, per_page: int = 20, options=()) -> Page:
     number = page_number(page)
     if total is not None:
         number = min(number, max(1, ceil(total / per_page)))
-    keys = db.session.scalars(select.with_only_columns(key).limit(per_page * (AHEAD + 1) + 1)
-                              .offset((number - 1) * per_page)).all()
+    keys_select = select.with_only_columns(key)
+    if total is None:
+        keys_select = _in_sort_order(keys_select)
+    keys = db.session.scalars(keys_select.limit(per_page * (AHEAD + 1) + 1).offset((number - 1) * per_page)).all()
     if total is None and not keys:
         # Past the end of a long list (a link kept from earlier, or typed): its last page.
         return paginate(select, ceil(_count(unordered.with_only_columns(key)) / per_page), per_page, options)
@@ -129,6 +133,28 @@ def paginate(select, page, per_page: int = 20, options=()) -> Page:
             for row in db.session.scalars(db.select(mapper).where(key.in_(shown)).options(*options))}
     return Page(items=[rows[value] for value in shown], number=number, per_page=per_page, total=total,
                 ahead=len(keys) - len(shown))
+
+
+def _in_sort_order(select):
+    """``select`` with each of its conditions said to be met by most rows (mostly_true), for a
+    list known to be long (more than COUNT_LIMIT rows): SQLite then reads it in the order of the
+    sort index and stops at the page, instead of fetching every match by a condition's index and
+    sorting them all (a search by a short prefix, « ENR », matches nearly every request). An index
+    that serves a condition and the order at once (an equality, then the sort column) is still
+    the one used, so equalities are left as they are. No change on PostgreSQL, whose planner has
+    statistics."""
+    def terms(clause):
+        if isinstance(clause, BooleanClauseList) and clause.operator is operators.and_:
+            return [term for inner in clause.clauses for term in terms(inner)]
+        return [clause]
+    marked = select._generate()  # Select has no public way to replace its WHERE clause
+    marked._where_criteria = tuple(term if _is_equality(term) else mostly_true(term)
+                                   for criterion in select._where_criteria for term in terms(criterion))
+    return marked
+
+
+def _is_equality(term) -> bool:
+    return isinstance(term, BinaryExpression) and term.operator is operators.eq
 
 
 def _count(select) -> int:
