@@ -482,5 +482,15 @@ def test_a_long_list_is_counted_up_to_a_limit_and_still_paged(portal, three, ali
     assert last.doc.xpath('//a[contains(@class, "fr-pagination__link--next")]/@aria-disabled') == ["true"]
     assert numbers(last.follow("Précédent")) == ["ENR0002M0"]
     assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="99")) == ["ENR0003M0"]  # the last
+    # A long list is read in the order of its sort (on SQLite, its conditions marked likely()),
+    # with the same rows: the default queue (statuses and lanes), a search by a short prefix.
+    assert [numbers(queue(alice, page=str(n))) for n in (1, 2, 3)] == [["ENR0003M0"], ["ENR0002M0"], ["ENR0001M0"]]
+    assert "(plus de 2)" in queue(alice).content
+    assert [numbers(queue(alice, status="toutes", number="enr", page=str(n))) for n in (1, 3)] == \
+        [["ENR0003M0"], ["ENR0001M0"]]
+    monkeypatch.setattr("app.services.listing.COUNT_LIMIT", 1)
+    recent = dict(status="toutes", number="enr", deposited_from="2026-03-05")   # ranges: marked likely()
+    assert [numbers(queue(alice, **recent, page=str(n))) for n in (1, 2, 3)] == \
+        [["ENR0003M0"], ["ENR0002M0"], ["ENR0002M0"]]                           # past the end: the last
     # Once the filters leave few enough rows, the total is counted again.
     assert "Demandes d'enrôlement (1)" in queue(alice, status="toutes", type="INITIAL ANTICIPE").content

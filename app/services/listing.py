@@ -153,6 +153,25 @@ def _in_sort_order(select):
     return marked
 
 
+class mostly_true(FunctionElement):
+    """A condition that most rows of a list meet, said to SQLite's planner (``likely()``), which
+    has no statistics; other databases get the condition itself."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "mostly_true"
+
+
+@compiles(mostly_true)
+def _mostly_true(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(mostly_true, "sqlite")
+def _mostly_true_on_sqlite(element, compiler, **kw):
+    return f"likely({compiler.process(element.clauses, **kw)})"
+
+
 def _is_equality(term) -> bool:
     return isinstance(term, BinaryExpression) and term.operator is operators.eq
 
@@ -251,28 +270,6 @@ class Criteria:
 
     def __bool__(self) -> bool:
         return bool(self.args())
-
-
-class mostly_true(FunctionElement):
-    """A condition that most rows of a list meet (e.g. the statuses « À instruire »), said to
-    SQLite's planner, which has no statistics: it then reads the list in the order of its sort
-    index and stops at the page, instead of fetching every matching row by this condition's index
-    and sorting them all. Other databases get the condition itself (PostgreSQL's planner has
-    statistics)."""
-
-    type = Boolean()
-    inherit_cache = True
-    name = "mostly_true"
-
-
-@compiles(mostly_true)
-def _mostly_true(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(mostly_true, "sqlite")
-def _mostly_true_on_sqlite(element, compiler, **kw):
-    return f"likely({compiler.process(element.clauses, **kw)})"
 
 
 def newest_first(select):

@@ -31,8 +31,7 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
     if not criteria.status and form.status.data != ALL:
         # By default, what waits on the agency, and of that what waits on the user: a ready task in
         # a lane of one of their roles (an analyst, who works in none, follows all of it).
-        query = query.where(listing.mostly_true(
-            EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct])))
+        query = query.where(EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct]))
         lanes = access.current_lanes()
         if lanes:
             # A correlated EXISTS, one look-up in waiting_lane's primary key per row, so that the
