@@ -38,4 +38,7 @@ class QueueFilters(Form):
         waiting = [status.agent_label for status in current.to_instruct]
         self.status.choices = choices((TO_INSTRUCT, "À instruire (" + ", ".join(waiting) + ")"), (ALL, "Tous les statuts"),
                                       *[(status.code, status.agent_label) for status in current.submitted])
-        self.dsr.choices = choices((ALL, "Tous les DSR"), *[(value, value) for value in referencing.dsr_values()])
+        dsrs = referencing.dsr_values()
+        if self.dsr.data and self.dsr.data not in (ALL, *dsrs):
+            dsrs.append(self.dsr.data)  # no longer in the directory (a kept link): shown as chosen
+        self.dsr.choices = choices((ALL, "Tous les DSR"), *[(value, value) for value in dsrs])

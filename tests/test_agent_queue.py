@@ -170,7 +170,9 @@ def test_queue_lists_what_waits_on_the_agency_by_default_and_each_filter_narrows
     assert listed(dsr="Hôpital") == ["ENR0003M0", "ENR0001M0"]
     assert listed(dsr="Hôp") == []
     set_columns(portal, "ENR0001M0", dsr="Couloir retiré de l'annuaire")  # a link kept from before still works
-    assert listed(dsr="Couloir retiré de l'annuaire") == ["ENR0001M0"]
+    kept = queue(alice, status="toutes", dsr="Couloir retiré de l'annuaire")
+    assert numbers(kept) == ["ENR0001M0"]
+    assert kept.doc.xpath('string(//select[@name="dsr"]/option[@selected])') == "Couloir retiré de l'annuaire"
     assert listed(status="rejected", siret="34866299000038") == []
 
     # The filters stay in the URL and in the form.

@@ -19,8 +19,8 @@ class EnrolmentRequest(db.Model):
     __tablename__ = "enrolment_request"
     # The lists' indexes (app/services/listing.py, app/web/agent.py): each filter followed by the
     # default sort, newest first, so that a filtered page is read in order and stops at the page;
-    # the number-sorted queue of one status; the search by the beginning of the ANS number in any case
-    # is on lower(ans_number), after the class.
+    # the number-sorted queue of one status. The search by the beginning of the ANS number in any
+    # case has its index on lower(ans_number), after the class.
     __table_args__ = (
         Index("ix_enrolment_request_status_submitted_at", "status", "submitted_at"),
         Index("ix_enrolment_request_status_sequence", "status", "sequence"),

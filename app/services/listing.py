@@ -164,7 +164,8 @@ class mostly_true(FunctionElement):
 
 @compiles(mostly_true)
 def _mostly_true(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
+    [condition] = element.clauses.clauses
+    return compiler.process(condition.self_group(against=operators.and_), **kw)  # (a OR b) stays grouped
 
 
 @compiles(mostly_true, "sqlite")

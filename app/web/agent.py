@@ -39,8 +39,9 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
             # reads every waiting instance first, then sorts). Its OFFSET 0 keeps PostgreSQL from
             # turning it into a join, whose row estimate (lanes and statuses taken as independent,
             # a third of the true count) makes it sort the whole queue or start parallel workers.
-            query = query.where(db.select(WaitingLane.instance_id).where(
-                WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes)).offset(0).exists())
+            waits = db.select(WaitingLane.instance_id).where(
+                WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes))
+            query = query.where(waits.offset(0).exists())
     if form.deposited_from.data and not form.deposited_from.errors:
         query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
     if form.deposited_to.data and not form.deposited_to.errors:
