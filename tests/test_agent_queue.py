@@ -496,3 +496,19 @@ def test_a_long_list_is_counted_up_to_a_limit_and_still_paged(portal, three, ali
         [["ENR0003M0"], ["ENR0002M0"], ["ENR0002M0"]]                           # past the end: the last
     # Once the filters leave few enough rows, the total is counted again.
     assert "Demandes d'enrôlement (1)" in queue(alice, status="toutes", type="INITIAL ANTICIPE").content
+
+
+def test_sort_by_status_reads_the_statuses_in_turn_across_pages(portal, three, alice, monkeypatch):
+    # The package's order of statuses, then the date: read status by status (no index serves the
+    # package's order), whether the list is counted or long.
+    set_columns(portal, "ENR0001M0", status="validated")
+    set_columns(portal, "ENR0003M0", status="validated")
+    monkeypatch.setattr("app.web.agent.PER_PAGE", 1)
+
+    def pages(order, numbers_=("1", "2", "3", "9")):
+        return [numbers(queue(alice, status="toutes", sort="status", order=order, page=n)) for n in numbers_]
+
+    for limit in (1000, 2):
+        monkeypatch.setattr("app.services.listing.COUNT_LIMIT", limit)
+        assert pages("desc") == [["ENR0003M0"], ["ENR0001M0"], ["ENR0002M0"], ["ENR0002M0"]]  # 9: the last
+        assert pages("asc") == [["ENR0002M0"], ["ENR0001M0"], ["ENR0003M0"], ["ENR0003M0"]]

@@ -101,7 +101,7 @@ def page_number(value) -> int:
     return max(number, 1)
 
 
-def paginate(select, page, per_page: int = 20, options=()) -> Page:
+def paginate(select, page, per_page: int = 20, options=(), runs=()) -> Page:
     """The page ``page`` of ``select`` (a select of one ORM entity, ordered by the caller: give it
     a total order, e.g. ending with the primary key, so that rows never move between pages).
 
@@ -111,7 +111,11 @@ def paginate(select, page, per_page: int = 20, options=()) -> Page:
     Rows are counted up to COUNT_LIMIT only. The page is read in two steps: the primary keys of
     the page (and of up to AHEAD pages after it, to offer their links), which an index can serve
     without reading the rows it skips, then the page's own rows by primary key (with the loader
-    ``options``, e.g. ``selectinload(...)``)."""
+    ``options``, e.g. ``selectinload(...)``).
+
+    ``runs``: for an order that no index serves, conditions that split the list into consecutive
+    runs in that order (one per status, for the package's order of statuses), each ordered by
+    ``select``'s order: the page's keys are then read run by run, each by its own index."""
     mapper = inspect(select.column_descriptions[0]["entity"])
     [key] = mapper.primary_key
     unordered = select.order_by(None)
@@ -124,15 +128,35 @@ def paginate(select, page, per_page: int = 20, options=()) -> Page:
     keys_select = select.with_only_columns(key)
     if total is None:
         keys_select = _in_sort_order(keys_select)
-    keys = db.session.scalars(keys_select.limit(per_page * (AHEAD + 1) + 1).offset((number - 1) * per_page)).all()
+    keys = _keys(keys_select, runs, (number - 1) * per_page, per_page * (AHEAD + 1) + 1)
     if total is None and not keys:
         # Past the end of a long list (a link kept from earlier, or typed): its last page.
-        return paginate(select, ceil(_count(unordered.with_only_columns(key)) / per_page), per_page, options)
+        return paginate(select, ceil(_count(unordered.with_only_columns(key)) / per_page), per_page, options, runs)
     shown = keys[:per_page]
     rows = {mapper.primary_key_from_instance(row)[0]: row
             for row in db.session.scalars(db.select(mapper).where(key.in_(shown)).options(*options))}
     return Page(items=[rows[value] for value in shown], number=number, per_page=per_page, total=total,
                 ahead=len(keys) - len(shown))
+
+
+def _keys(select, runs, offset: int, limit: int) -> list:
+    """The keys ``select`` gives from ``offset`` on (at most ``limit``), read run by run if any:
+    a run that ends before ``offset`` is only counted (up to ``offset`` + 1 rows)."""
+    if not runs:
+        return list(db.session.scalars(select.limit(limit).offset(offset)))
+    keys = []
+    for condition in runs:
+        run = select.where(condition)
+        if offset:
+            size = _count(run.order_by(None).limit(offset + 1))
+            if size <= offset:
+                offset -= size
+                continue
+        keys += db.session.scalars(run.limit(limit - len(keys)).offset(offset))
+        offset = 0
+        if len(keys) == limit:
+            break
+    return keys
 
 
 def _in_sort_order(select):
