@@ -81,7 +81,7 @@ def seed(app, total: int) -> dict:
                 requests.append(dict(
                     public_id=str(uuid.UUID(int=rng.getrandbits(128))), instance_id=instance_id, sequence=sequence,
                     number=number, status=status, enrolment_type=rng.choice(TYPES), siret=siret, ans_number=ans,
-                    dsr=rng.choice(["Hôpital", "Radiologie", "Biologie", "Officine", "Médecin de ville"]),
+                    dsr=rng.choice(["Hôpital", "Radiologie", "Biologie médicale", "Officine", "Médecine de ville"]),
                     company_name=f"Éditeur {index}", holder_email=f"titulaire{index}@exemple.fr",
                     submitted_at=submitted, status_changed_at=submitted, created_at=submitted, updated_at=submitted,
                     data={}))
@@ -133,7 +133,7 @@ def main():
             ("queue all statuses, page 200", agent, "/gestion/demandes?status=toutes&page=200"),
             ("queue one status, sorted by number", agent, "/gestion/demandes?status=validated&sort=number&order=asc"),
             ("queue one type, page 200", agent, "/gestion/demandes?status=toutes&type=INITIAL&page=200"),
-            ("queue DSR contains « Radio »", agent, "/gestion/demandes?status=toutes&dsr=Radio"),
+            ("queue one DSR (« Radiologie »)", agent, "/gestion/demandes?status=toutes&dsr=Radiologie"),
             ("search by number", agent, f"/gestion/demandes?status=toutes&number={samples['number'][:8]}"),
             ("search by SIRET", agent, f"/gestion/demandes?status=toutes&siret={samples['siret']}"),
             ("search by ANS number", agent, f"/gestion/demandes?status=toutes&ans_number={samples['ans_number']}"),

@@ -151,18 +151,28 @@ def test_queue_lists_what_waits_on_the_agency_by_default_and_each_filter_narrows
     assert listed(type="INITIAL") == ["ENR0002M0", "ENR0001M0"]
     assert listed(siret="812 453 678 00029") == ["ENR0002M0"]          # spaces ignored
     assert listed(siret="81245367800") == []                             # a SIRET is exact
-    assert listed(ans_number="dpi015") == ["ENR0003M0"]                  # part of it, any case
+    assert listed(ans_number="jge2dpi01") == ["ENR0003M0"]               # its beginning, any case
+    assert listed(ans_number="dpi015") == []                             # not any part of it (an index serves it)
     assert listed(number="0001") == ["ENR0001M0"]
+    assert listed(number="enr000") == ["ENR0003M0", "ENR0002M0", "ENR0001M0"]
+    assert listed(number="2") == ["ENR0002M0"]                           # digits only: that number
+    assert listed(number="ENR%") == [] and listed(number="_") == []      # LIKE wildcards are plain text
     assert listed(deposited_from="2026-03-05") == ["ENR0003M0", "ENR0002M0"]
     assert listed(deposited_to="2026-03-05") == ["ENR0002M0", "ENR0001M0"]   # the whole day
     assert listed(deposited_from="2026-03-10", deposited_to="2026-03-10") == ["ENR0003M0"]  # Paris days
     assert listed(deposited_from="2026-03-09", deposited_to="2026-03-09") == []
     assert listed(deposited_from="2026-03-03", deposited_to="2026-03-04") == []
     assert row(queue(alice), "ENR0002M0")["DSR"] == "Médecine de ville"     # from the ANS directory
-    set_columns(portal, "ENR0001M0", dsr="Couloir Biologie / LBM / vague 2")
-    assert listed(dsr="biologie / lbm") == ["ENR0001M0"]
-    assert listed(dsr="médecine DE") == ["ENR0002M0"]                   # part of it, any case
-    assert listed(dsr="100%") == []                                      # LIKE wildcards are plain text
+    # The DSR: one of the directory's (an exact value, which an index serves in the list's order).
+    assert page.doc.xpath('//select[@name="dsr"]/option/text()') == [
+        "Tous les DSR", "Biologie médicale", "Hôpital", "Médecine de ville", "Médico-social", "Officine", "Radiologie"]
+    assert listed(dsr="Médecine de ville") == ["ENR0002M0"]
+    assert listed(dsr="Hôpital") == ["ENR0003M0", "ENR0001M0"]
+    assert listed(dsr="Hôp") == []
+    set_columns(portal, "ENR0001M0", dsr="Couloir retiré de l'annuaire")  # a link kept from before still works
+    kept = queue(alice, status="toutes", dsr="Couloir retiré de l'annuaire")
+    assert numbers(kept) == ["ENR0001M0"]
+    assert kept.doc.xpath('string(//select[@name="dsr"]/option[@selected])') == "Couloir retiré de l'annuaire"
     assert listed(status="rejected", siret="34866299000038") == []
 
     # The filters stay in the URL and in the form.
@@ -456,3 +466,49 @@ def test_csrf_is_enforced_on_every_post(portal, one, alice, admin):
                 assert "Session expirée" in response.get_data(as_text=True)
     assert holder_id(portal, public_id) is None
     assert audit_entries(portal) == []
+
+
+def test_a_long_list_is_counted_up_to_a_limit_and_still_paged(portal, three, alice, monkeypatch):
+    # Past listing.COUNT_LIMIT rows the list is not counted (« plus de … »): the pages around the
+    # current one are offered, « Suivant » while rows follow, and no last page until it is reached.
+    monkeypatch.setattr("app.web.agent.PER_PAGE", 1)
+    monkeypatch.setattr("app.services.listing.COUNT_LIMIT", 2)
+    page = queue(alice, status="toutes", sort="number", order="asc")
+    assert numbers(page) == ["ENR0001M0"]
+    assert "Demandes d'enrôlement (plus de 2)" in page.content
+    assert page.texts('//nav[contains(@class, "fr-pagination")]//a') == ["Précédent", "1", "2", "3", "Suivant"]
+    second = page.follow("Suivant")
+    assert numbers(second) == ["ENR0002M0"] and "sort=number" in second.url
+    last = second.follow("Suivant")
+    assert numbers(last) == ["ENR0003M0"]
+    assert last.doc.xpath('//a[contains(@class, "fr-pagination__link--next")]/@aria-disabled') == ["true"]
+    assert numbers(last.follow("Précédent")) == ["ENR0002M0"]
+    assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="99")) == ["ENR0003M0"]  # the last
+    # A long list is read in the order of its sort (on SQLite, its conditions marked likely()),
+    # with the same rows: the default queue (statuses and lanes), a search by a short prefix.
+    assert [numbers(queue(alice, page=str(n))) for n in (1, 2, 3)] == [["ENR0003M0"], ["ENR0002M0"], ["ENR0001M0"]]
+    assert "(plus de 2)" in queue(alice).content
+    assert [numbers(queue(alice, status="toutes", number="enr", page=str(n))) for n in (1, 3)] == \
+        [["ENR0003M0"], ["ENR0001M0"]]
+    monkeypatch.setattr("app.services.listing.COUNT_LIMIT", 1)
+    recent = dict(status="toutes", number="enr", deposited_from="2026-03-05")   # ranges: marked likely()
+    assert [numbers(queue(alice, **recent, page=str(n))) for n in (1, 2, 3)] == \
+        [["ENR0003M0"], ["ENR0002M0"], ["ENR0002M0"]]                           # past the end: the last
+    # Once the filters leave few enough rows, the total is counted again.
+    assert "Demandes d'enrôlement (1)" in queue(alice, status="toutes", type="INITIAL ANTICIPE").content
+
+
+def test_sort_by_status_reads_the_statuses_in_turn_across_pages(portal, three, alice, monkeypatch):
+    # The package's order of statuses, then the date: read status by status (no index serves the
+    # package's order), whether the list is counted or long.
+    set_columns(portal, "ENR0001M0", status="validated")
+    set_columns(portal, "ENR0003M0", status="validated")
+    monkeypatch.setattr("app.web.agent.PER_PAGE", 1)
+
+    def pages(order, numbers_=("1", "2", "3", "9")):
+        return [numbers(queue(alice, status="toutes", sort="status", order=order, page=n)) for n in numbers_]
+
+    for limit in (1000, 2):
+        monkeypatch.setattr("app.services.listing.COUNT_LIMIT", limit)
+        assert pages("desc") == [["ENR0003M0"], ["ENR0001M0"], ["ENR0002M0"], ["ENR0002M0"]]  # 9: the last
+        assert pages("asc") == [["ENR0002M0"], ["ENR0001M0"], ["ENR0003M0"], ["ENR0003M0"]]

@@ -195,7 +195,10 @@ def test_search_by_number_ans_number_status_and_type(portal, client):
     assert search()[1] == {first[:-2], second[:-2], anticipated[:-2]}
     assert search(number=first[:-2].lower())[1] == {first[:-2]}
     assert search(number=first)[1] == {first[:-2]}
-    assert search(ans_number="dpi015")[1] == {anticipated[:-2]}
+    assert search(number=str(int(first[3:7])))[1] == {first[:-2]}      # digits only: that number (« 1 »)
+    assert search(ans_number="jge2dpi015")[1] == {anticipated[:-2]}      # its beginning, any case
+    assert search(ans_number="jge2dpi")[1] == {first[:-2], second[:-2], anticipated[:-2]}
+    assert search(ans_number="dpi015")[1] == set()                       # not any part of it (an index serves it)
     assert search(status=PARTIALLY_VALIDATED)[1] == {anticipated[:-2]}
     assert search(type="INITIAL")[1] == {first[:-2], second[:-2]}
     assert search(status=IN_PROGRESS, ans_number="JGe2DPI009", number=second[:-2])[1] == {second[:-2]}
@@ -424,3 +427,16 @@ def test_staff_menu_and_no_menu_for_anonymous_people(portal, client):
 def test_page_numbers_around_the_current_page(number, pages, expected):
     page = listing.Page(items=[], number=number, per_page=20, total=pages * 20)
     assert page.numbers() == expected
+
+
+@pytest.mark.parametrize("number, ahead, expected", [
+    (1, 41, [1, 2, 3, None]),                    # AHEAD pages known to follow, then more
+    (200, 41, [1, None, 198, 199, 200, 201, 202, None]),
+    (200, 40, [1, None, 198, 199, 200, 201, 202]),
+    (5, 5, [1, 2, 3, 4, 5, 6]),                  # one more page, the last
+    (7, 0, [1, None, 5, 6, 7]),
+])
+def test_page_numbers_of_a_list_not_counted(number, ahead, expected):
+    page = listing.Page(items=[], number=number, per_page=20, total=None, ahead=ahead)
+    assert page.numbers() == expected
+    assert page.has_next == (ahead > 0) and page.pages is None and page.total_label == "plus de 1\u00a0000"

@@ -1,7 +1,7 @@
 """The enrolment request (« demande d'enrôlement »): projections of its workflow, and its history."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -17,6 +17,17 @@ TYPES = ("INITIAL", "INITIAL ANTICIPE", "COMPLEMENTAIRE", "COMPLEMENTAIRE ANTICI
 
 class EnrolmentRequest(db.Model):
     __tablename__ = "enrolment_request"
+    # The lists' indexes (app/services/listing.py, app/web/agent.py): each filter followed by the
+    # default sort, newest first, so that a filtered page is read in order and stops at the page;
+    # the number-sorted queue of one status. The search by the beginning of the ANS number in any
+    # case has its index on lower(ans_number), after the class.
+    __table_args__ = (
+        Index("ix_enrolment_request_status_submitted_at", "status", "submitted_at"),
+        Index("ix_enrolment_request_status_sequence", "status", "sequence"),
+        Index("ix_enrolment_request_type_submitted_at", "enrolment_type", "submitted_at"),
+        Index("ix_enrolment_request_siret_submitted_at", "siret", "submitted_at"),
+        Index("ix_enrolment_request_dsr_submitted_at", "dsr", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Unguessable identifier used in URLs and in the anonymous draft's session.
@@ -26,12 +37,12 @@ class EnrolmentRequest(db.Model):
     sequence: Mapped[int | None] = mapped_column(Integer, unique=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
     # The code of its status (app/package/statuses.py says what it means).
-    status: Mapped[str] = mapped_column(String(80), index=True, default=DRAFT)
-    enrolment_type: Mapped[str | None] = mapped_column(String(40), index=True)
-    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    status: Mapped[str] = mapped_column(String(80), default=DRAFT)
+    enrolment_type: Mapped[str | None] = mapped_column(String(40))
+    siret: Mapped[str | None] = mapped_column(String(14))
     ans_number: Mapped[str | None] = mapped_column(String(40), index=True)
     profile: Mapped[str | None] = mapped_column(String(300), index=True)
-    dsr: Mapped[str | None] = mapped_column(String(200), index=True)
+    dsr: Mapped[str | None] = mapped_column(String(200))
     company_name: Mapped[str | None] = mapped_column(String(300))
     holder_email: Mapped[str | None] = mapped_column(String(254), index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -74,6 +85,9 @@ class EnrolmentRequest(db.Model):
     def is_sons_dpi(self) -> bool:
         """The referenced software is a SONS DPI (from the ANS look-up kept in the request's data)."""
         return bool((self.data.get("referencing") or {}).get("sons_dpi"))
+
+
+Index("ix_enrolment_request_lower_ans_number", func.lower(EnrolmentRequest.ans_number))
 
 
 class RequestEvent(db.Model):

@@ -19,6 +19,12 @@ BOOLEANS = {"oui": True, "true": True, "1": True, "non": False, "false": False, 
 _ANS_NUMBER = re.compile(r"^[A-Za-z0-9]+$")
 
 
+def dsr_values() -> list[str]:
+    """The DSR (couloirs) of the directory, in alphabetical order: the agents' queue filters on one
+    of them (requests copy theirs from the directory)."""
+    return list(db.session.scalars(db.select(Referencing.dsr).distinct().order_by(Referencing.dsr)))
+
+
 def normalise(ans_number: str) -> str:
     return "".join((ans_number or "").split())
 

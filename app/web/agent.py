@@ -16,14 +16,17 @@ from ..services import audit, claims, listing
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
 
 PER_PAGE = 20
+# The sort by status is the package's order of statuses (the order of the filter), then the date
+# within each status: read status by status (_status_runs), each by its (status, date) index.
 SORTS = {"date": lambda: EnrolmentRequest.submitted_at, "number": lambda: EnrolmentRequest.sequence,
-         "status": lambda: _status_order()}
+         "status": lambda: EnrolmentRequest.submitted_at}
 
 
-def _status_order():
-    """The statuses in the package's order (the order of the filter)."""
-    codes = statuses.current().codes()
-    return db.case({code: index for index, code in enumerate(codes)}, value=EnrolmentRequest.status, else_=len(codes))
+def _status_runs(order: str) -> list:
+    """The statuses in the package's order, as conditions. Every stored request has one of them:
+    the package refuses to drop a status that a request still has (statuses.py's check)."""
+    runs = [EnrolmentRequest.status == code for code in statuses.current().codes()]
+    return runs if order == "asc" else runs[::-1]
 
 
 def _filtered(form: QueueFilters, criteria: listing.Criteria):
@@ -34,16 +37,22 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
         query = query.where(EnrolmentRequest.status.in_([status.code for status in statuses.current().to_instruct]))
         lanes = access.current_lanes()
         if lanes:
-            query = query.where(EnrolmentRequest.instance_id.in_(
-                db.select(WaitingLane.instance_id).where(WaitingLane.lane.in_(lanes))))
+            # A correlated EXISTS, one look-up in waiting_lane's primary key per row, so that the
+            # list is read in the order of the sort index and stops at the page (an IN (SELECT …)
+            # reads every waiting instance first, then sorts). Its OFFSET 0 keeps PostgreSQL from
+            # turning it into a join, whose row estimate (lanes and statuses taken as independent,
+            # a third of the true count) makes it sort the whole queue or start parallel workers.
+            waits = db.select(WaitingLane.instance_id).where(
+                WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes))
+            query = query.where(waits.offset(0).exists())
     if form.deposited_from.data and not form.deposited_from.errors:
         query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
     if form.deposited_to.data and not form.deposited_to.errors:
         query = query.where(EnrolmentRequest.submitted_at < _paris_midnight(form.deposited_to.data + timedelta(days=1)))
     if form.siret.data:
         query = query.where(EnrolmentRequest.siret == form.siret.data)
-    if form.dsr.data:
-        query = query.where(EnrolmentRequest.dsr.icontains(form.dsr.data, autoescape=True))
+    if form.dsr.data and form.dsr.data != ALL:
+        query = query.where(EnrolmentRequest.dsr == form.dsr.data)
     return query
 
 
@@ -52,7 +61,8 @@ def _paris_midnight(day) -> datetime:
 
 
 def _sorted(query, sort: str, order: str):
-    """Sorted by ``sort`` then by id (a total order: rows never move between pages)."""
+    """Sorted by ``sort`` then by id (a total order: rows never move between pages); by status,
+    the statuses' order comes from _status_runs."""
     direction = "asc" if order == "asc" else "desc"
     return query.order_by(getattr(SORTS[sort](), direction)(), getattr(EnrolmentRequest.id, direction)())
 
@@ -65,8 +75,9 @@ def queue():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "date"
     order = "asc" if request.args.get("order") == "asc" else "desc"
     query = _sorted(_filtered(form, listing.Criteria.from_args(request.args)), sort, order)
-    page = listing.paginate(query.options(selectinload(EnrolmentRequest.claimed_by)),
-                            request.args.get("page"), PER_PAGE)
+    page = listing.paginate(query, request.args.get("page"), PER_PAGE,
+                            options=[selectinload(EnrolmentRequest.claimed_by)],
+                            runs=_status_runs(order) if sort == "status" else ())
     query_args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("agent/queue.html", form=form, page=page, sort=sort, order=order,
                            query_args=query_args)

@@ -29,7 +29,7 @@ def requests():
     page = listing.paginate(listing.newest_first(criteria.apply(access.visible_requests())),
                             request.args.get("page"), PER_PAGE)
     return render_template("supplier/requests.html", criteria=criteria, page=page,
-                           statuses=statuses.current().submitted, types=TYPES)
+                           statuses=statuses.current().submitted, types=TYPES, hints=listing.HINTS)
 
 
 @bp.get("/espace/demandes/<public_id>")
