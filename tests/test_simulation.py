@@ -71,6 +71,8 @@ def test_initial_enrolment_simulated_until_submission_writes_nothing_real(portal
     subjects = mails(page)
     assert len(subjects) == 1 and subjects[0].startswith("Accusé de réception de votre demande d'enrôlement ENR0001M0")
     assert "ENR0001M0" in page.texts("//pre[contains(@class, 'simulation-mail__body')]")[0]
+    html = page.doc.xpath("//iframe[contains(@class, 'simulation-mail__html')]")[0]  # and its HTML version
+    assert html.get("sandbox") == "" and "a bien été réceptionnée par l'Agence" in html.get("srcdoc")
     assert "En cours" in " ".join(page.texts("//*[contains(@class, 'simulation-status')]"))
     # The path and the current element, for the diagram.
     diagram = analyst.browser.client.get(page.doc.xpath("//*[@id='request-diagram']/@data-diagram-url")[0]).get_json()

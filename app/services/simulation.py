@@ -377,8 +377,8 @@ class Sandbox:
             "path": [{"id": element, "label": name} for element, name, _ in done],
             "statuses": [{"code": code, "supplier_label": statuses.of(code).supplier_label,
                           "agent_label": statuses.of(code).agent_label} for code in watched[1]],
-            "mails": [{"template": m.event, "recipient": m.recipient, "subject": m.subject, "body": m.body_text}
-                      for m in mails],
+            "mails": [{"template": m.event, "recipient": m.recipient, "subject": m.subject, "body": m.body_text,
+                       "html": m.body_html} for m in mails],
             "events": [" — ".join(x for x in (e.action, e.detail) if x) for e in self.request.events],
             "answers": answers, "data": _public(run.data), "incident": incident, "number": self.request.number,
         }
