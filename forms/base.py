@@ -164,6 +164,11 @@ class TaskForm(FlaskForm):
     def document_fields(self):
         return [f for f in self if isinstance(f, DocumentField)]
 
+    def simulate_local_actions(self, sample, actor: str) -> None:
+        """In a simulation (« Simuler »), before the form completes its task: what a person would
+        have done with the form's ``local_actions``, done with the ``sample`` file
+        (``documents.CheckedFile``). Nothing by default."""
+
     def has_files(self) -> bool:
         """Whether the form sends files (multipart)."""
         return bool(self.document_fields())

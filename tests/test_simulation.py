@@ -110,6 +110,12 @@ def test_reminder_fires_after_fifteen_days_not_before(portal):
     assert reminders == ["Relance : pièces justificatives attendues - demande d'enrôlement ENR9042M0"]
     assert "Délai de dépôt dépassé" in page.content
     assert task_key(page) == "supporting_documents"  # the deposit still waits (the timer does not cancel it)
+    # « Terminer mon dépôt »: a sample of each requested type is imported for the supplier, and the
+    # request goes back to the agent.
+    page = page.form("simulation-form").submit("Terminer mon dépôt")
+    assert page.status == 200, (page.alerts(), page.errors())
+    assert task_key(page) == "instruction_decision"
+    assert "En cours" in page.texts("//*[contains(@class, 'simulation-status')]")[-1]
 
 
 def test_a_refused_form_shows_its_errors_and_records_nothing(portal):

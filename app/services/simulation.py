@@ -301,8 +301,8 @@ class Sandbox:
     def submit(self, task, form, action: str = "next") -> Outcome:
         """Validate the task's form as in production and complete the task with it."""
         if action not in form.completing_actions:
-            return Outcome(False, "Cette action ne termine pas l'étape : seule la validation du formulaire "
-                                  "est simulée.")
+            return Outcome(False, "Cette action ne termine pas l'étape : seules les actions qui la terminent sont "
+                                  "simulées, avec des fichiers d'exemple pour les pièces à déposer.")
         form.action = action
         form.save_uploads(SANDBOX)
         self._sample_documents(form)
@@ -337,13 +337,15 @@ class Sandbox:
         self.entry["at"] = moment["at"].isoformat()  # the step is dated when the clock arrives
 
     def _sample_documents(self, form) -> None:
-        """A sample PDF for each applicable document field left empty (stored for this step only)."""
+        """A sample PDF for each applicable document field left empty, and for what the form's local
+        actions would have stored (« Importer »): stored for this step only."""
+        checked = documents.CheckedFile("piece-exemple.pdf", documents.PDF, ".pdf", SAMPLE_PDF,
+                                        hashlib.sha256(SAMPLE_PDF).hexdigest(), len(SAMPLE_PDF))
         for field in form.document_fields():
             if field.document is None and not field.upload_error and form.applies(field):
-                checked = documents.CheckedFile("piece-exemple.pdf", documents.PDF, ".pdf", SAMPLE_PDF,
-                                                hashlib.sha256(SAMPLE_PDF).hexdigest(), len(SAMPLE_PDF))
                 field.document = documents.store(self.request, field.kind, checked, field=field.name,
                                                  uploaded_by=SANDBOX)
+        form.simulate_local_actions(checked, SANDBOX)
 
     def _step(self, kind: str, label: str, act, action: dict, answers: dict | None = None) -> None:
         before = set(engine_sandbox.completed(self.run)) if self.run is not None else set()
