@@ -1,0 +1,64 @@
+"""Health endpoints for load balancers and orchestrators (no login, no session, no page):
+
+- ``/sante/vivant`` (liveness): the process answers; nothing else is checked, so that a database
+  outage does not make every web process restart.
+- ``/sante/pret`` (readiness): the process can serve requests: its database answers and is migrated
+  to this code's schema, and its document storage accepts a file. 503 with the reasons (French)
+  otherwise, so that the load balancer sends the traffic elsewhere.
+"""
+import uuid
+from functools import cache
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Blueprint, current_app, jsonify
+
+from ..extensions import db
+
+bp = Blueprint("health", __name__, url_prefix="/sante")
+
+
+@bp.get("/vivant")
+def alive():
+    return jsonify(status="ok")
+
+
+def _database() -> str | None:
+    """Why the database cannot serve (French), None when it can."""
+    try:
+        with db.engine.connect() as connection:
+            stored = MigrationContext.configure(connection).get_current_heads()
+    except Exception as exc:  # any driver error: the reason goes to the operator
+        return f"base de données injoignable ({type(exc).__name__})"
+    expected = _heads(current_app.extensions["migrate"].directory)
+    if set(stored) != set(expected):
+        return (f"base de données à migrer (version {', '.join(stored) or 'aucune'}, attendue "
+                f"{', '.join(expected)} : flask db upgrade)")
+    return None
+
+
+@cache
+def _heads(directory: str) -> tuple[str, ...]:
+    """The schema this code expects (the migrations' heads), read once per process."""
+    return tuple(ScriptDirectory(directory).get_heads())
+
+
+def _storage() -> str | None:
+    """Why documents cannot be stored (French), None when a file can be written and removed."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    probe = folder / f".sante-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return f"stockage des documents inutilisable ({exc.strerror or type(exc).__name__})"
+    return None
+
+
+@bp.get("/pret")
+def ready():
+    problems = {name: problem for name, problem in (("database", _database()), ("storage", _storage())) if problem}
+    checks = {name: problems.get(name, "ok") for name in ("database", "storage")}
+    return jsonify(status="ko" if problems else "ok", checks=checks), 503 if problems else 200
