@@ -24,5 +24,7 @@ preload_app = False
 #: The reverse proxy's addresses, whose X-Forwarded-* headers are trusted (comma-separated).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+#: One line per request, with the id the portal's own log lines carry (app/logs.py).
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

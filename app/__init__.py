@@ -40,6 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # served by a WSGI server: production rules
         config.check_mail_transport(app.config)
 
+    from . import logs
+    logs.install(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.ROOT / "migrations"))
     mail.init_app(app)

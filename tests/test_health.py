@@ -2,6 +2,7 @@
 ``gunicorn.conf.py``, and the health endpoints a load balancer asks. The readiness says why a
 process cannot serve (a database not migrated yet, a document storage that refuses files) and turns
 ready without a restart once the operator fixed it."""
+import json
 import os
 import subprocess
 import sys
@@ -36,11 +37,20 @@ def test_a_storage_that_refuses_files_makes_the_process_not_ready(app, client, t
     assert client.get("/sante/vivant").status_code == 200  # alive: a restart would not help
 
 
+def test_every_response_carries_a_request_id(client):
+    given = client.get("/", headers={"X-Request-Id": "proxy-7f3a.1"})
+    assert given.headers["X-Request-Id"] == "proxy-7f3a.1"
+    made = client.get("/").headers["X-Request-Id"]
+    assert len(made) == 32 and made != client.get("/").headers["X-Request-Id"]
+    refused = client.get("/", headers={"X-Request-Id": "x" * 65}).headers["X-Request-Id"]  # too long: replaced
+    assert refused != "x" * 65 and len(refused) == 32
+
+
 def _environment(instance: Path, database: str) -> dict:
     environment = {k: v for k, v in os.environ.items()
                    if k not in ("MAIL_SERVER", "FLASK_RUN_FROM_CLI", "DATABASE_URL", "UPLOAD_FOLDER")}
     environment.update(INSTANCE_PATH=str(instance), DATABASE_URL=database, MAIL_CAPTURE="1", SECRET_KEY="prod-test",
-                       WEB_CONCURRENCY="2", GUNICORN_THREADS="2")
+                       WEB_CONCURRENCY="2", GUNICORN_THREADS="2", LOG_FORMAT="json")
     return environment
 
 
@@ -61,9 +71,10 @@ def test_gunicorn_serves_the_portal_with_the_shipped_configuration(tmp_path):
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             assert http.get("/sante/vivant").json() == {"status": "ok"}
-            # Started on an empty database: alive, not ready, and it says what to do.
-            ready = http.get("/sante/pret")
-            assert ready.status_code == 503
+            # Started on an empty database: alive, not ready, and it says what to do (and logs it, as
+            # JSON, with the request id the proxy gave).
+            ready = http.get("/sante/pret", headers={"X-Request-Id": "sonde-42"})
+            assert ready.status_code == 503 and ready.headers["X-Request-Id"] == "sonde-42"
             assert "base de données à migrer" in ready.json()["checks"]["database"]
             assert "flask db upgrade" in ready.json()["checks"]["database"]
             migrated = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
@@ -80,3 +91,7 @@ def test_gunicorn_serves_the_portal_with_the_shipped_configuration(tmp_path):
         server.wait(timeout=30)
         drain.join(timeout=30)
     assert "Using worker: gthread" in "".join(output), "".join(output)
+    assert any('"GET /sante/pret HTTP/1.1" 503' in line and "request_id=sonde-42" in line for line in output), output
+    logged = [json.loads(line) for line in output if line.startswith("{")]
+    assert any(entry["request_id"] == "sonde-42" and entry["level"] == "WARNING"
+               and entry["message"].startswith("pas prêt : base de données à migrer") for entry in logged), output

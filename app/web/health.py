@@ -6,6 +6,7 @@
   to this code's schema, and its document storage accepts a file. 503 with the reasons (French)
   otherwise, so that the load balancer sends the traffic elsewhere.
 """
+import logging
 import uuid
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from flask import Blueprint, current_app, jsonify
 from ..extensions import db
 
 bp = Blueprint("health", __name__, url_prefix="/sante")
+log = logging.getLogger(__name__)
 
 
 @bp.get("/vivant")
@@ -61,4 +63,6 @@ def _storage() -> str | None:
 def ready():
     problems = {name: problem for name, problem in (("database", _database()), ("storage", _storage())) if problem}
     checks = {name: problems.get(name, "ok") for name in ("database", "storage")}
+    if problems:
+        log.warning("pas prêt : %s", " ; ".join(problems.values()))
     return jsonify(status="ko" if problems else "ok", checks=checks), 503 if problems else 200
