@@ -58,6 +58,8 @@ def test_gunicorn_serves_the_portal_with_the_shipped_configuration(tmp_path):
     port = free_port()
     environment = _environment(tmp_path, f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     environment["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+    (tmp_path / "prometheus").mkdir()
+    environment.update(METRICS_TOKEN="jeton-prod", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"))
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
@@ -86,6 +88,9 @@ def test_gunicorn_serves_the_portal_with_the_shipped_configuration(tmp_path):
                 assert ready.status_code == 200 and ready.json()["status"] == "ok", ready.text
             home = http.get("/")
             assert home.status_code == 200 and "Effectuer ma demande d'enrôlement" in home.text
+            # The processes' metrics, added up through the shared folder (multiprocess mode).
+            scraped = http.get("/sante/metriques", headers={"Authorization": "Bearer jeton-prod"})
+            assert scraped.status_code == 200 and metric(scraped.text, "segur_outbox_pending") == 0
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -95,3 +100,32 @@ def test_gunicorn_serves_the_portal_with_the_shipped_configuration(tmp_path):
     logged = [json.loads(line) for line in output if line.startswith("{")]
     assert any(entry["request_id"] == "sonde-42" and entry["level"] == "WARNING"
                and entry["message"].startswith("pas prêt : base de données à migrer") for entry in logged), output
+
+
+def metric(text: str, name: str) -> float:
+    """The value of the sample ``name`` (with its labels, as written) in Prometheus' text format."""
+    found = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(name + " ")]
+    assert found, f"no {name} in:\n{text}"
+    return float(found[0])
+
+
+def test_metrics_are_for_the_scraper_with_the_token_and_count_what_waits(portal, client):
+    from journey import Journey
+    assert client.get("/sante/metriques").status_code == 404  # no token configured: no metrics
+    portal.config["METRICS_TOKEN"] = "jeton-de-test"
+    assert client.get("/sante/metriques").status_code == 404
+    assert client.get("/sante/metriques", headers={"Authorization": "Bearer autre"}).status_code == 404
+    scrape = lambda: client.get("/sante/metriques", headers={"Authorization": "Bearer jeton-de-test"})  # noqa: E731
+    before = scrape()
+    assert before.status_code == 200 and before.mimetype == "text/plain"
+    steps = 'segur_step_seconds_count{form_key="referencing_search"}'
+    counted = metric(before.text, steps) if steps + " " in before.text else 0
+    assert metric(before.text, "segur_outbox_pending") == 0
+    # A supplier files a request: each step is timed, and the acknowledgement waits in the outbox
+    # until the worker sends it.
+    Journey(portal.test_client()).complete()
+    after = scrape().text
+    assert metric(after, steps) == counted + 1
+    assert metric(after, "segur_outbox_pending") == 1
+    for name in ("segur_outbox_failed", "segur_incidents_open", "segur_timers_due", "segur_documents_waiting_scan"):
+        assert metric(after, name) == 0

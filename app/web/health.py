@@ -5,7 +5,10 @@
 - ``/sante/pret`` (readiness): the process can serve requests: its database answers and is migrated
   to this code's schema, and its document storage accepts a file. 503 with the reasons (French)
   otherwise, so that the load balancer sends the traffic elsewhere.
+- ``/sante/metriques``: Prometheus metrics (app/metrics.py), for the scraper that sends
+  ``Authorization: Bearer <METRICS_TOKEN>``; 404 for anybody else, and when no token is configured.
 """
+import hmac
 import logging
 import uuid
 from functools import cache
@@ -13,7 +16,10 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from .. import metrics
 
 from ..extensions import db
 
@@ -66,3 +72,11 @@ def ready():
     if problems:
         log.warning("pas prêt : %s", " ; ".join(problems.values()))
     return jsonify(status="ko" if problems else "ok", checks=checks), 503 if problems else 200
+
+
+@bp.get("/metriques")
+def scrape():
+    token = current_app.config["METRICS_TOKEN"]
+    if not token or not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
+        abort(404)
+    return Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 import forms
 
-from .. import access
+from .. import access, metrics
 from ..engine import Run
 from ..extensions import db
 from ..services import incidents, steps
@@ -80,11 +80,12 @@ def step(public_id):
     if request.method == "GET":
         return _render(enrolment, task, forms.build(task, enrolment))
 
-    form = forms.build(task, enrolment, CombinedMultiDict((request.files, request.form)))
-    outcome = steps.submit(enrolment, run, task, form, posted_task_id=request.form.get("_task", ""),
-                           action=request.form.get("_action", "next"), lane=lane,
-                           actor=access.current_actor(), actor_id=access.current_user_id())
-    db.session.commit()  # whatever the outcome: the accepted files, the step, or nothing (stale)
+    with metrics.STEP_SECONDS.labels(task.form_key or "-").time():
+        form = forms.build(task, enrolment, CombinedMultiDict((request.files, request.form)))
+        outcome = steps.submit(enrolment, run, task, form, posted_task_id=request.form.get("_task", ""),
+                               action=request.form.get("_action", "next"), lane=lane,
+                               actor=access.current_actor(), actor_id=access.current_user_id())
+        db.session.commit()  # whatever the outcome: the accepted files, the step, or nothing (stale)
     if outcome.done:
         return redirect(url_for(".step", public_id=public_id), code=303)
     if outcome.success:  # the task stays open: show it again, fresh, with the success message
