@@ -35,6 +35,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+#: Libraries that log each of their steps at INFO (a PDF rendering writes dozens of lines).
+QUIET = ("weasyprint", "fontTools")
+
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -53,6 +56,8 @@ def install(app: Flask) -> None:
     if not any(h.get_name() == "segur" for h in root.handlers):
         root.addHandler(_handler(app.config["LOG_FORMAT"]))
         root.setLevel(app.config["LOG_LEVEL"])
+        for chatty in QUIET:
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
     @app.before_request
     def _request_id():
