@@ -118,7 +118,7 @@ def _turn(task) -> Turn:
 def position(run) -> Position:
     workflow = run.workflow
     sources = json.loads(run.instance.process_version.sources_json)
-    workflows = [workflow, *workflow.subprocesses.values()]  # in the order they started
+    workflows = run.workflows
     marks: dict[str, _Marks] = {}
     for each in workflows:
         marks.setdefault(each.spec.name, _Marks(each.spec)).add(each)
@@ -243,7 +243,7 @@ def milestones(run) -> list[Milestone]:
     ``timelineLabel`` done (when), current (since when, with the deadline of a timer attached to
     them), then those ahead on the usual path."""
     workflow = run.workflow
-    workflows = [workflow, *workflow.subprocesses.values()]
+    workflows = run.workflows
     past = _past_and_present(workflows)
     active = _innermost_running(workflows)
     return past + _upcoming(workflow, active) if active is not None else past

@@ -174,12 +174,16 @@ class Run:
         """The first ready user task of the first of ``lanes`` that has one (a person's roles)."""
         return next((task for lane in lanes if (task := self.ready_task(lane)) is not None), None)
 
+    @property
+    def workflows(self) -> list:
+        """The instance's workflows: the top one, then each called process, in the order they started."""
+        return [self.workflow, *self.workflow.subprocesses.values()]
+
     def waiting_lanes(self) -> set[str]:
         """The lanes in which a user task is ready (saved as the queues' projection). A set: a scan
         of the task tables (called processes included), cheaper than the ordered walk of the tree
         that ``get_tasks`` does; it runs at every load and save."""
-        workflows = (self.workflow, *self.workflow.subprocesses.values())
-        return {task.task_spec.lane for workflow in workflows for task in workflow.tasks.values()
+        return {task.task_spec.lane for workflow in self.workflows for task in workflow.tasks.values()
                 if task.state == TaskState.READY and task.task_spec.manual and task.task_spec.lane}
 
     def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:

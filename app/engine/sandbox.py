@@ -23,7 +23,7 @@ def completed(run: Run) -> dict:
     processes included)."""
     return {task.id: (task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                       task.last_state_change)
-            for workflow in (run.workflow, *run.workflow.subprocesses.values())
+            for workflow in run.workflows
             for task in workflow.tasks.values()
             if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id}
 

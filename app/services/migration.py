@@ -68,17 +68,11 @@ def _label(task_spec) -> str:
     return task_spec.bpmn_name or task_spec.bpmn_id or task_spec.name
 
 
-def _workflows(run: Run):
-    """The workflows of the instance: the top one, then each called process."""
-    yield run.workflow
-    yield from run.workflow.subprocesses.values()
-
-
 def waiting_labels(run: Run) -> list[str]:
     """Where the request waits, for a person: its ready user tasks, waiting events and started
     tasks, innermost (the call activities whose process runs are left out)."""
     labels = []
-    for workflow in _workflows(run):
+    for workflow in run.workflows:
         for task in workflow.get_tasks(state=LIVE, skip_subprocesses=True):
             if task.task_spec.bpmn_id and not isinstance(task.task_spec, SubWorkflowTask):
                 labels.append(_label(task.task_spec))
@@ -244,13 +238,13 @@ def _migrate(planned: Plan) -> None:
     run, (new, top, subs) = planned.run, planned.diffs
     workflow = run.workflow
     kept = {task.id: (deepcopy(task.data), deepcopy(task.internal_data))
-            for wf in _workflows(run) for task in wf.tasks.values() if task.has_state(TaskState.READY | TaskState.WAITING)}
+            for wf in run.workflows for task in wf.tasks.values() if task.has_state(TaskState.READY | TaskState.WAITING)}
     for key, diff in subs.items():
         sub = workflow.subprocesses[key]
         migrate_workflow(diff, sub, new.subprocess_specs[sub.spec.name])
     migrate_workflow(top, workflow, new.spec)
     workflow.subprocess_specs = new.subprocess_specs
-    for wf in _workflows(run):
+    for wf in run.workflows:
         specs = set(map(id, wf.spec.task_specs.values()))
         for task in list(wf.tasks.values()):
             if task.id in kept:
