@@ -7,6 +7,8 @@ import pkgutil
 
 
 def register_web(app):
+    from . import multipart
+    multipart.install()
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         blueprint = getattr(module, "bp", None)
