@@ -19,11 +19,11 @@ from functools import cache, wraps
 
 from flask import abort, session
 from flask_login import current_user
-from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, exists
+from sqlalchemy.orm import joinedload, with_expression
 
 from .extensions import db, login_manager
-from .models import AccountToken, EnrolmentRequest, User, WorkflowInstance
+from .models import AccountToken, EnrolmentRequest, Incident, User, WorkflowInstance
 from . import package
 from .package import statuses
 from . import roles as role_data
@@ -138,11 +138,13 @@ def may_see(request: EnrolmentRequest) -> bool:
 
 @cache
 def _request_query():
-    """Built once (every request page runs it): the request with its instance, versions and the
-    current package's id."""
+    """Built once (every request page runs it): the request with its instance, versions, whether an
+    incident holds it, and the current package's id."""
+    held = exists().where(Incident.request_id == EnrolmentRequest.id, Incident.resolved_at.is_(None))
     query = (db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == bindparam("public_id"))
              .options(joinedload(EnrolmentRequest.instance).joinedload(WorkflowInstance.process_version),
-                      joinedload(EnrolmentRequest.instance).joinedload(WorkflowInstance.package)))
+                      joinedload(EnrolmentRequest.instance).joinedload(WorkflowInstance.package),
+                      with_expression(EnrolmentRequest.held, held)))
     return package.with_current(query)
 
 

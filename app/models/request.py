@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from .types import UTCDateTime
@@ -58,6 +58,10 @@ class EnrolmentRequest(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    # Whether an open incident holds its diagram: loaded with the request by the step page's query
+    # (access.load_request), None when the request was loaded otherwise (incidents.is_held).
+    held: Mapped[bool | None] = query_expression()
 
     instance = relationship("WorkflowInstance")
     claimed_by = relationship("User")

@@ -46,6 +46,11 @@ def open_for(request: EnrolmentRequest) -> Incident | None:
                                                        Incident.resolved_at.is_(None)))
 
 
+def is_held(request: EnrolmentRequest) -> bool:
+    """Whether an open incident holds the request (read with it by access.load_request)."""
+    return request.held if request.held is not None else open_for(request) is not None
+
+
 def blocked_instances():
     """A select of the workflow instance ids whose request has an open incident."""
     return (db.select(EnrolmentRequest.instance_id).join(Incident, Incident.request_id == EnrolmentRequest.id)

@@ -61,7 +61,7 @@ def _render(enrolment, task, form, status=200, message=None, success=False):
 @bp.route("/demandes/<public_id>/etape", methods=["GET", "POST"])
 def step(public_id):
     enrolment = access.load_request(public_id)
-    if incidents.open_for(enrolment) is not None:  # nothing moves until the failed task is retried
+    if incidents.is_held(enrolment):  # nothing moves until the failed task is retried
         return render_template("incidents/held.html", enrolment=enrolment), 503
     lanes = access.current_lanes()
     run = Run.load(enrolment.instance, enrolment)
