@@ -151,7 +151,7 @@ class TaskForm(FlaskForm):
         self.enrolment = request
         super().__init__(formdata=formdata, data=self.initial(task.data))
         fields = self.document_fields()
-        deposited = {d.field: d for d in request.documents if d.field} if fields else {}
+        deposited = documents.by_field(request, [field.name for field in fields])
         for field in fields:
             field.document = deposited.get(field.name)
 
