@@ -52,6 +52,8 @@ def from_environment(instance_path: str) -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),  # app/logs.py
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),  # /sante/metriques (app/web/health.py)
+        # Restored workflows a process keeps for the next request on the same state (app/engine/cache.py).
+        "WORKFLOW_CACHE_SIZE": int(os.environ.get("WORKFLOW_CACHE_SIZE", "200")),
         # The process package's files (app/package): diagrams and data, and the mail templates.
         "BPMN_FOLDER": os.environ.get("BPMN_FOLDER", str(ROOT / "bpmn")),
         "MAIL_TEMPLATES_FOLDER": os.environ.get("MAIL_TEMPLATES_FOLDER", str(ROOT / "mail_templates")),

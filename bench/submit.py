@@ -78,6 +78,9 @@ def parse_args():
     parser.add_argument("--profile", metavar="FILE",
                         help="also write cProfile stats of the measured submits (server side) to FILE; "
                              "timings are then inflated by the profiler")
+    parser.add_argument("--no-reuse", action="store_true",
+                        help="turn off the reuse of the workflow the step's page released (WORKFLOW_CACHE_SIZE=0): "
+                             "the POST then restores it from the stored state")
     parser.add_argument("--instructions", action="store_true",
                         help="count machine instructions per submit under valgrind (callgrind) instead "
                              "of timing; use a small --n (20 takes about a minute)")
@@ -101,7 +104,7 @@ def count_instructions(args) -> None:
         out = workdir / "callgrind.out"
         command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
                    f"--callgrind-out-file={out}", sys.executable, __file__, "--n", str(args.n),
-                   "--warmup", str(args.warmup)]
+                   "--warmup", str(args.warmup)] + (["--no-reuse"] if args.no_reuse else [])
         if args.database_url:
             command += ["--database-url", args.database_url]
         child = subprocess.run(command, env={**os.environ, METER_ENV: str(meter), "PYTHONHASHSEED": "0"},
@@ -124,7 +127,7 @@ def count_instructions(args) -> None:
     print(f"  ratio app/engine                {app / engine:7.2f}")
 
 
-def make_app(workdir: Path, database_url: str | None):
+def make_app(workdir: Path, database_url: str | None, **settings):
     # The instance folder (secret key file) is the temporary one, never the project's instance/.
     os.environ["INSTANCE_PATH"] = str(workdir / "instance")
     from app import create_app
@@ -140,6 +143,7 @@ def make_app(workdir: Path, database_url: str | None):
         "MAIL_CAPTURE_CONFIRMED": True,  # a bench sends no mail, knowingly
         "CAPTCHA_ENABLED": False,
         "COMPANY_DIRECTORY": "csv",
+        **settings,
     })
     with app.app_context():
         from flask_migrate import upgrade
@@ -161,9 +165,9 @@ def make_app(workdir: Path, database_url: str | None):
     return app
 
 
-def timed_app(workdir: Path, database_url: str | None):
+def timed_app(workdir: Path, database_url: str | None, **settings):
     """(app, its TimedWSGI, the database's dialect name): the set-up every bench script starts with."""
-    app = make_app(workdir, database_url)
+    app = make_app(workdir, database_url, **settings)
     timer = TimedWSGI(app.wsgi_app)
     app.wsgi_app = timer
     with app.app_context():
@@ -196,7 +200,7 @@ def engine_once(app, public_id: str, meter=None) -> dict[str, int]:
         if meter is not None:
             meter.meter_toggle()
         t0 = time.perf_counter_ns()
-        run = Run.load(instance, request)
+        run = Run.load(instance, request, reuse=False)  # the engine from the stored state, always
         t1 = time.perf_counter_ns()
         task = run.ready_task(lane)
         run.complete(task.id, lane, ENGINE_DATA)
@@ -258,7 +262,10 @@ def main():
     began = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="segur-bench-"))
     try:
-        app, timer, dialect = timed_app(workdir, args.database_url)
+        # Each draft's page, shown last when it was prepared, released its workflow: room for all of
+        # them, as for people who post their form a little after opening it.
+        reuse = 0 if args.no_reuse else args.n + args.warmup
+        app, timer, dialect = timed_app(workdir, args.database_url, WORKFLOW_CACHE_SIZE=reuse)
         t = time.perf_counter()
         drafts = [prepare_draft(app) for _ in range(args.n + args.warmup)]
         prepared_in = time.perf_counter() - t
@@ -270,7 +277,7 @@ def main():
         if METER_ENV in os.environ:
             measure_instructions(app, timer, drafts[args.warmup:])
             print(f"Submit of « Taux TVA » ({FORM_KEY}) on {dialect}, N = {args.n} (after {args.warmup} warm-up), "
-                  "counted by callgrind")
+                  f"counted by callgrind, workflow reuse {'off' if args.no_reuse else 'on'}")
             return
         profiler = cProfile.Profile() if args.profile else None
         app_ns, engine = [], []
@@ -295,7 +302,8 @@ def main():
     eng_med, eng_p95 = summary(engine_ns)
     met = app_med <= TARGET_MS
     print()
-    print(f"Submit of « Taux TVA » ({FORM_KEY}) on {dialect}, N = {args.n} (after {args.warmup} warm-up)")
+    print(f"Submit of « Taux TVA » ({FORM_KEY}) on {dialect}, N = {args.n} (after {args.warmup} warm-up), "
+          f"workflow reuse {'off' if args.no_reuse else 'on'}")
     print(f"  app (server time of the POST)   median {app_med:7.2f} ms   p95 {app_p95:7.2f} ms")
     print(f"  engine alone (load→save+flush)  median {eng_med:7.2f} ms   p95 {eng_p95:7.2f} ms")
     parts = "  ".join(f"{name} {ms(statistics.median(e[name] for e in engine)):.2f}"

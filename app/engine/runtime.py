@@ -19,6 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
 from . import registry as handlers
+from .cache import WORKFLOWS
 from ..extensions import db
 from ..models import ProcessPackage, WaitingLane, WorkflowInstance
 from .scripting import RestrictedEnvironment
@@ -98,6 +99,11 @@ class UserTask:
     can_go_back: bool
 
 
+def _spec_key(instance: WorkflowInstance) -> tuple:
+    version = instance.process_version
+    return version.id, version.sha256
+
+
 def _is_timer(event) -> bool:
     return "Timer" in event.event_type or event.event_type == "TimeDateEventDefinition"
 
@@ -110,6 +116,10 @@ class Run:
         self.request = request
         #: The lanes the instance's stored waiting_lane rows name (none for a new instance).
         self._saved_lanes: set[str] = set()
+        #: The stored JSON the workflow is exactly, while it is (loaded or saved, not changed since):
+        #: what ``release`` keeps it under.
+        self._state_json: str | None = None
+        self._spec_key = _spec_key(instance)
         workflow.script_engine = _ScriptEngine(self)
 
     # --- life cycle ---
@@ -133,17 +143,33 @@ class Run:
         return run
 
     @classmethod
-    def load(cls, instance: WorkflowInstance, request=None) -> "Run":
+    def load(cls, instance: WorkflowInstance, request=None, reuse: bool = True) -> "Run":
+        """The instance's workflow: the one a previous request of this process released on this very
+        state (``reuse``, app/engine/cache.py), or restored from the stored JSON."""
         spec = load_spec(instance.process_version)
-        workflow = SERIALIZER.registry.restore(json.loads(instance.state_json), process_spec=spec)
+        state = instance.state_json
+        workflow = WORKFLOWS.take(_spec_key(instance), state) if reuse else None
+        if workflow is None:
+            workflow = SERIALIZER.registry.restore(json.loads(state), process_spec=spec)
         run = cls(instance, workflow, spec, request)
+        run._state_json = state
         run._saved_lanes = run.waiting_lanes()  # what the stored projection says (written by save)
         return run
+
+    def release(self) -> None:
+        """The caller is done with this run and did not change its workflow since it was loaded or
+        saved: keep the workflow for the next request on that state. The run is not to be used
+        after this (another request may take the workflow)."""
+        if self._state_json is not None:
+            self.workflow.script_engine = None  # nothing of this request stays referenced
+            WORKFLOWS.keep(self._spec_key, self._state_json, self.workflow)
+            self._state_json = None
 
     def save(self) -> WorkflowInstance:
         """Write the state into the instance row (flushed with the caller's transaction)."""
         instance = self.instance
-        instance.state_json = json.dumps(SERIALIZER.to_dict(self.workflow), cls=SERIALIZER._encoder_cls)
+        instance.state_json = self._state_json = json.dumps(SERIALIZER.to_dict(self.workflow),
+                                                            cls=SERIALIZER._encoder_cls)
         instance.completed = self.workflow.is_completed()
         deadlines = [datetime.fromisoformat(e.value) for e in self.workflow.waiting_events()
                      if _is_timer(e) and isinstance(e.value, str)]
@@ -229,6 +255,7 @@ class Run:
         refusal = self.separation_refusal(self._describe(task), actor_id)
         if refusal:
             raise DutySeparated(refusal)
+        self._state_json = None  # the workflow changes
         task.set_data(**data)
         if actor_id is not None:
             task.set_data(**{ACTORS: {**(task.data.get(ACTORS) or {}), task.task_spec.bpmn_id: actor_id}})
@@ -261,6 +288,7 @@ class Run:
             return False
         data = deepcopy(task.data)
         data.update(draft or {})
+        self._state_json = None  # the workflow changes
         self.workflow.reset_from_task_id(previous.id)
         # Resetting makes the task inherit its parent's data again: put back what was entered since.
         self.workflow.get_task_from_id(previous.id).data = data
@@ -272,6 +300,7 @@ class Run:
         return next(iter(self.workflow.get_tasks(state=TaskState.ERROR)), None)
 
     def _engine_steps(self) -> None:
+        self._state_json = None  # the workflow changes
         try:
             self.workflow.do_engine_steps()
         except Exception as exc:
@@ -290,11 +319,13 @@ class Run:
         """Run the failed task again (its cause fixed), then the engine until it waits; raises
         EngineFailure when it fails again. Resetting the task gives it its parent's data again,
         i.e. what it had when it first ran."""
+        self._state_json = None  # the workflow changes
         while (failed := self._failed_task()) is not None:
             self.workflow.reset_from_task_id(failed.id)
         self._engine_steps()
 
     def fire_timers(self) -> None:
+        self._state_json = None  # the workflow changes
         self.workflow.refresh_timers()
         self._engine_steps()
 

@@ -89,11 +89,13 @@ def review(public_id):
     enrolment = access.load_request(public_id)
     run = Run.load(enrolment.instance, enrolment)
     task = run.ready_task_in(access.current_lanes())
-    return render_template("agent/review.html", enrolment=enrolment, history=audit.for_request(enrolment),
+    page = render_template("agent/review.html", enrolment=enrolment, history=audit.for_request(enrolment),
                            agents=claims.assignable_agents() if access.can("reassign") else [],
                            awaiting_decision=task is not None,
                            may_decide=task is not None and not access.may_complete(enrolment, run, task),
                            may_take_over=claims.may_take_over(run, enrolment.claimed_by, current_user))
+    run.release()  # unchanged: the decision's step page takes it back (app/engine/cache.py)
+    return page
 
 
 @bp.app_template_global()

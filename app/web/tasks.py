@@ -78,7 +78,9 @@ def step(public_id):
     if refusal:
         return render_template("errors/error.html", code=403, title="Action impossible", message=refusal), 403
     if request.method == "GET":
-        return _render(enrolment, task, forms.build(task, enrolment))
+        page = _render(enrolment, task, forms.build(task, enrolment))
+        run.release()  # unchanged: the form's POST takes it back (app/engine/cache.py)
+        return page
 
     with metrics.STEP_SECONDS.labels(task.form_key or "-").time():
         form = forms.build(task, enrolment, CombinedMultiDict((request.files, request.form)))
@@ -87,6 +89,7 @@ def step(public_id):
                                actor=access.current_actor(), actor_id=access.current_user_id())
         db.session.commit()  # whatever the outcome: the accepted files, the step, or nothing (stale)
     if outcome.done:
+        run.release()  # as saved: the next page takes it back
         return redirect(url_for(".step", public_id=public_id), code=303)
     if outcome.success:  # the task stays open: show it again, fresh, with the success message
         return _render(enrolment, task, forms.build(task, enrolment), 200, outcome.message, success=True)
