@@ -80,6 +80,8 @@ def test_an_uploaded_document_lands_in_the_bucket_and_is_downloaded_as_from_the_
     assert part.headers["Content-Range"] == f"bytes 0-4/{len(CERTIFICATE)}"
     again = journey.browser.client.get(certificate_link(journey), headers={"If-None-Match": f'"{certificate.sha256}"'})
     assert again.status_code == 304 and again.data == b""
+    beyond = journey.browser.client.get(certificate_link(journey), headers={"Range": f"bytes={len(CERTIFICATE)}-"})
+    assert beyond.status_code == 416
 
     # The same file of the local folder (the embedded default) comes with the same headers.
     portal.config["S3_BUCKET"] = ""

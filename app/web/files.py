@@ -1,6 +1,7 @@
 """Document downloads: only for whoever may see the request (the one access choke point), and
 only once the antivirus (when on) has found the file clean."""
 from flask import Blueprint, abort, render_template, request, send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from .. import access
 from ..services import antivirus, documents
@@ -36,7 +37,11 @@ def send(document, *, inline: bool = False):
                          download_name=document.original_name, etag=document.sha256,
                          last_modified=stored.modified, conditional=False)
     response.content_length = stored.size  # known before the first byte: ranges and 304s need it
-    response = response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
+    try:
+        response = response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
+    except RequestedRangeNotSatisfiable:
+        stored.file.close()
+        raise
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     if inline:  # shown only inside the portal's own pages, never framed by another site
