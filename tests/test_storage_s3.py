@@ -171,6 +171,8 @@ def other_app(portal, s3, tmp_path, monkeypatch):
 
 def test_a_document_stored_through_one_app_is_served_by_another(portal, s3, other_app):
     public_id, _ = file_request(portal)                    # filed through the first app
+    with portal.app_context():
+        work_once()                                        # a worker's pass (the recap, if it makes it)
     agent = Agent(other_app)                               # instructed through the second
     page = agent.review(public_id)
     rows = page.doc.xpath('//table[@id="documents"]/tbody/tr[@data-document]')
