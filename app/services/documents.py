@@ -709,8 +709,8 @@ def _enclosing_savepoint(transaction):
 def _take(session, key: str, savepoint) -> list[str]:
     """Remove and return the storage keys of ``key`` recorded in ``savepoint`` (all when None)."""
     pairs = session.info.get(key, [])
-    taken = [path for path, owner in pairs if savepoint is None or owner is savepoint]
-    session.info[key] = [(p, o) for p, o in pairs if not (savepoint is None or o is savepoint)]
+    taken = [stored for stored, owner in pairs if savepoint is None or owner is savepoint]
+    session.info[key] = [(k, o) for k, o in pairs if not (savepoint is None or o is savepoint)]
     return taken
 
 
@@ -729,8 +729,8 @@ def _on_after_commit(session) -> None:
     if savepoint is not None:  # RELEASE SAVEPOINT: hand over to the enclosing level
         enclosing = _enclosing_savepoint(savepoint)
         for key in (NEW_FILES, DOOMED_FILES):
-            session.info[key] = [(p, enclosing if o is savepoint else o)
-                                 for p, o in session.info.get(key, [])]
+            session.info[key] = [(k, enclosing if o is savepoint else o)
+                                 for k, o in session.info.get(key, [])]
         return
     _take(session, NEW_FILES, None)
     for storage_key in _take(session, DOOMED_FILES, None):
