@@ -49,6 +49,15 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'portal.sqlite3'}")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "documents")),
+        # Documents in an S3-compatible bucket instead of UPLOAD_FOLDER when S3_BUCKET is set
+        # (app/services/storage.py); without keys, boto3's own chain (environment, instance role).
+        "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": os.environ.get("S3_REGION") or None,
+        "S3_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE", "auto"),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),  # app/logs.py
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),  # /sante/metriques (app/web/health.py)

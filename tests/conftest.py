@@ -245,3 +245,84 @@ def chromium(live_url):
         page.set_default_timeout(15000)
         yield page
         browser.close()
+
+
+# --- S3 (a real S3 server on loopback) ------------------------------------------------------------
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "segur-test", "AWS_SECRET_ACCESS_KEY": "segur-test-secret"}
+S3_REGION = "eu-west-3"
+
+
+class S3Bucket:
+    """A bucket of the loopback S3 server, read with boto3 directly (not through the portal)."""
+
+    def __init__(self, endpoint_url: str, name: str):
+        import boto3
+        self.endpoint_url, self.name = endpoint_url, name
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=S3_REGION,
+                                   aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                   aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+    def keys(self) -> set[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+    def config(self) -> dict:
+        """The portal's settings for this bucket (app.config)."""
+        return {"S3_BUCKET": self.name, "S3_ENDPOINT_URL": self.endpoint_url, "S3_REGION": S3_REGION,
+                "S3_ACCESS_KEY_ID": S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "S3_SECRET_ACCESS_KEY": S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+
+    def environment(self) -> dict:
+        """The same settings as the environment of another process (README « Production settings »)."""
+        return {"S3_BUCKET": self.name, "S3_ENDPOINT_URL": self.endpoint_url, "S3_REGION": S3_REGION,
+                **S3_CREDENTIALS}
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto in server mode (a real S3 API over HTTP) on a free loopback port; its endpoint URL."""
+    import subprocess
+    import sys
+    import time
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                   stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=0.05)  # returns at once if moto died
+        except subprocess.TimeoutExpired:
+            if time.monotonic() < deadline:
+                continue
+            process.kill()
+        pytest.fail(f"le serveur S3 (moto) n'a pas démarré : {log.read_text(errors='replace')}")
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+_buckets = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def s3(app, s3_server):
+    """A new, empty bucket on the S3 server, where the app stores its documents for this test."""
+    bucket = S3Bucket(s3_server, f"segur-{WORKER.replace('_', '-')}-{os.getpid()}-{next(_buckets)}")
+    bucket.client.create_bucket(Bucket=bucket.name,
+                                CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+    app.config.update(bucket.config())  # the app fixture puts the configuration back afterwards
+    yield bucket
+    for key in bucket.keys():
+        bucket.client.delete_object(Bucket=bucket.name, Key=key)
+    bucket.client.delete_bucket(Bucket=bucket.name)

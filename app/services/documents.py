@@ -24,15 +24,15 @@ Each document type (process package, ``app/package/document_types.py``) narrows 
 formats it accepts among those checked here (``FORMATS``) and its maximum size (at most
 ``SIZE_CEILING``); ``check_upload(name, data, kind)`` applies them and names the type in its message.
 
-``store`` writes the file under a random name below ``UPLOAD_FOLDER`` before the row is flushed.
-Session events keep the disk in step with the database: a file written in a transaction (or in a
+``store`` writes the file under a random name in the document storage (``storage``: the
+``UPLOAD_FOLDER`` folder, or an S3 bucket) before the row is flushed.
+Session events keep the storage in step with the database: a file written in a transaction (or in a
 savepoint) that rolls back is removed; the file of a deleted ``Document`` is removed only once the
 outermost transaction has committed (a rolled-back savepoint cancels the deletion).
 """
 import hashlib
 import io
 import logging
-import os
 import re
 import secrets
 import unicodedata
@@ -50,7 +50,7 @@ from sqlalchemy import event
 from .. import clock
 from ..extensions import db
 from ..models.document import DRAFT, FILED, SCAN_INFECTED, SCAN_PENDING, Document
-from . import antivirus, audit, outbox
+from . import antivirus, audit, outbox, storage
 
 log = logging.getLogger(__name__)
 
@@ -556,7 +556,7 @@ def scan_next_pending() -> Document | None:
         .order_by(Document.scanned_at, Document.id).limit(1).with_for_update(skip_locked=True)).first()
     if document is None:
         return None
-    verdict = antivirus.scan(path_of(document).read_bytes())
+    verdict = antivirus.scan(read(document))
     document.scan_status, document.scanned_at = verdict.status, clock.now()
     if verdict.status == SCAN_INFECTED:
         _set_aside(document, verdict.threat)
@@ -569,7 +569,7 @@ def _set_aside(document: Document, threat: str | None) -> None:
     that the request shows what was removed and why), the request's history and its account
     holder are told."""
     document.scan_threat = (threat or "")[:200]
-    _remember(db.session(), DOOMED_FILES, path_of(document))
+    _remember(db.session(), DOOMED_FILES, document.storage_name)
     request = document.request
     detail = f"« {document.original_name} » ({document.label}) : {threat}"
     audit.record("Fichier infecté écarté par l'antivirus", request, detail)
@@ -596,28 +596,24 @@ def download_refusal(document: Document) -> str | None:
 
 # --- storage ------------------------------------------------------------------------------------
 
-STORAGE_NAME = re.compile(r"[0-9a-f]{32}\.(?:pdf|png|jpg)")
-
-
-def upload_folder() -> Path:
-    """``UPLOAD_FOLDER``, created if missing; refused inside the static (web) folder."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"]).resolve()
-    static = current_app.static_folder
-    if static and folder.is_relative_to(Path(static).resolve()):
-        raise RuntimeError(f"UPLOAD_FOLDER ({folder}) must not be inside the static folder")
-    folder.mkdir(mode=0o750, parents=True, exist_ok=True)
-    return folder
-
-
 def path_of(document: Document) -> Path:
-    """Where the document's bytes are: ``UPLOAD_FOLDER/<2 first chars>/<storage name>``."""
-    return _storage_path(document.storage_name)
+    """Where the document's bytes are with the local folder storage (the embedded default):
+    ``UPLOAD_FOLDER/<2 first chars>/<storage name>``. Code that reads or writes documents goes
+    through ``read``/``open_stored``; this is for inspecting the folder (tests, operators)."""
+    backend = storage.current()
+    if not isinstance(backend, storage.LocalStorage):
+        raise RuntimeError("documents are not stored in a local folder (S3_BUCKET is set)")
+    return backend.path(document.storage_name)
 
 
-def _storage_path(name: str) -> Path:
-    if not STORAGE_NAME.fullmatch(name or ""):
-        raise ValueError(f"invalid storage name: {name!r}")
-    return upload_folder() / name[:2] / name
+def read(document: Document) -> bytes:
+    """The document's bytes (the antivirus pass; a 10 Mo file at most)."""
+    return storage.current().read(document.storage_name)
+
+
+def open_stored(document: Document) -> storage.Stored:
+    """The document's bytes to stream (downloads); the caller closes ``file``."""
+    return storage.current().open(document.storage_name)
 
 
 def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
@@ -625,9 +621,8 @@ def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
     """Write the checked file under a random name, add its ``Document`` row and flush.
     If the transaction (or the savepoint) rolls back, the file is removed."""
     storage_name = secrets.token_hex(16) + checked.extension
-    path = _storage_path(storage_name)
-    _write(path, checked.data)
-    _remember(db.session(), NEW_FILES, path)
+    storage.current().put(storage_name, checked.data)
+    _remember(db.session(), NEW_FILES, storage_name)
     # The row exists only once the file does (it joins request.documents here).
     document = Document(
         request=request, kind=kind, field=field, state=state,
@@ -693,29 +688,16 @@ def delete(document: Document) -> None:
     db.session.delete(document)
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(mode=0o750, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+def _remove(key: str) -> None:
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        log.exception("Could not remove document file %s", path)
+        storage.current().delete(key)
+    except Exception:  # a disk or S3 error: the orphan is logged, the committed work stands
+        log.exception("Could not remove document file %s", key)
 
 
 # --- keeping files and transactions in step -------------------------------------------------------
 #
-# session.info[NEW_FILES] / [DOOMED_FILES] hold (path, savepoint) pairs: the innermost savepoint
+# session.info[NEW_FILES] / [DOOMED_FILES] hold (storage key, savepoint) pairs: the innermost savepoint
 # open when the file was written / the row deleted, None for the outermost transaction.
 # - A savepoint released: its pairs move to the enclosing savepoint (or the outermost).
 # - A savepoint rolled back: its new files are removed, its deletions forgotten.
@@ -726,8 +708,8 @@ NEW_FILES = "documents.new_files"
 DOOMED_FILES = "documents.doomed_files"
 
 
-def _remember(session, key: str, path: Path) -> None:
-    session.info.setdefault(key, []).append((path, session.get_nested_transaction()))
+def _remember(session, key: str, storage_key: str) -> None:
+    session.info.setdefault(key, []).append((storage_key, session.get_nested_transaction()))
 
 
 def _enclosing_savepoint(transaction):
@@ -737,22 +719,22 @@ def _enclosing_savepoint(transaction):
     return parent
 
 
-def _take(session, key: str, savepoint) -> list[Path]:
-    """Remove and return the paths of ``key`` recorded in ``savepoint`` (all when None)."""
+def _take(session, key: str, savepoint) -> list[str]:
+    """Remove and return the storage keys of ``key`` recorded in ``savepoint`` (all when None)."""
     pairs = session.info.get(key, [])
-    taken = [path for path, owner in pairs if savepoint is None or owner is savepoint]
-    session.info[key] = [(p, o) for p, o in pairs if not (savepoint is None or o is savepoint)]
+    taken = [stored for stored, owner in pairs if savepoint is None or owner is savepoint]
+    session.info[key] = [(k, o) for k, o in pairs if not (savepoint is None or o is savepoint)]
     return taken
 
 
 def _on_persistent_to_deleted(session, instance) -> None:
     if isinstance(instance, Document):
         try:
-            path = path_of(instance)
+            storage_key = storage.checked_key(instance.storage_name)
         except ValueError:  # not a name we generated: nothing of ours to remove
             log.error("Document %s has an invalid storage name", instance.id)
             return
-        _remember(session, DOOMED_FILES, path)
+        _remember(session, DOOMED_FILES, storage_key)
 
 
 def _on_after_commit(session) -> None:
@@ -760,12 +742,12 @@ def _on_after_commit(session) -> None:
     if savepoint is not None:  # RELEASE SAVEPOINT: hand over to the enclosing level
         enclosing = _enclosing_savepoint(savepoint)
         for key in (NEW_FILES, DOOMED_FILES):
-            session.info[key] = [(p, enclosing if o is savepoint else o)
-                                 for p, o in session.info.get(key, [])]
+            session.info[key] = [(k, enclosing if o is savepoint else o)
+                                 for k, o in session.info.get(key, [])]
         return
     _take(session, NEW_FILES, None)
-    for path in _take(session, DOOMED_FILES, None):
-        _remove(path)
+    for storage_key in _take(session, DOOMED_FILES, None):
+        _remove(storage_key)
 
 
 def _on_after_transaction_end(session, transaction) -> None:
@@ -778,8 +760,8 @@ def _on_after_transaction_end(session, transaction) -> None:
     else:  # internal subtransaction of a flush
         return
     _take(session, DOOMED_FILES, scope)
-    for path in _take(session, NEW_FILES, scope):
-        _remove(path)
+    for storage_key in _take(session, NEW_FILES, scope):
+        _remove(storage_key)
 
 
 def _listen(identifier: str, listener) -> None:

@@ -1,6 +1,7 @@
 """Document downloads: only for whoever may see the request (the one access choke point), and
 only once the antivirus (when on) has found the file clean."""
 from flask import Blueprint, abort, render_template, request, send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from .. import access
 from ..services import antivirus, documents
@@ -27,12 +28,20 @@ def download(public_id, document_id):
 
 def send(document, *, inline: bool = False):
     """The file as a download (or, with ``inline``, for display in a page of the portal: PDF and
-    images only, anything else stays an attachment), never sniffed nor cached.
+    images only, anything else stays an attachment), never sniffed nor cached, streamed from the
+    document storage (local folder or S3) in chunks, with ranges and « not modified » answers.
     The caller has checked that the current user may see it."""
     inline = inline and document.content_type in INLINE_TYPES
-    response = send_file(documents.path_of(document), mimetype=document.content_type,
-                         as_attachment=not inline, download_name=document.original_name,
-                         etag=document.sha256, conditional=True)
+    stored = documents.open_stored(document)
+    response = send_file(stored.file, mimetype=document.content_type, as_attachment=not inline,
+                         download_name=document.original_name, etag=document.sha256,
+                         last_modified=stored.modified, conditional=False)
+    response.content_length = stored.size  # known before the first byte: ranges and 304s need it
+    try:
+        response = response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
+    except RequestedRangeNotSatisfiable:
+        stored.file.close()
+        raise
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     if inline:  # shown only inside the portal's own pages, never framed by another site

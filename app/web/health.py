@@ -10,9 +10,7 @@
 """
 import hmac
 import logging
-import uuid
 from functools import cache
-from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -20,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .. import metrics
+from ..services import storage
 
 from ..extensions import db
 
@@ -53,16 +52,9 @@ def _heads(directory: str) -> tuple[str, ...]:
 
 
 def _storage() -> str | None:
-    """Why documents cannot be stored (French), None when a file can be written and removed."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    probe = folder / f".sante-{uuid.uuid4().hex}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as exc:
-        return f"stockage des documents inutilisable ({exc.strerror or type(exc).__name__})"
-    return None
+    """Why documents cannot be stored (French), None when they can: the folder accepts a file, or
+    the S3 bucket answers."""
+    return storage.current().check()
 
 
 @bp.get("/pret")
