@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
-from . import registry as handlers
+from . import compaction, registry as handlers
 from ..extensions import db
 from ..models import ProcessPackage, WaitingLane, WorkflowInstance
 from .scripting import RestrictedEnvironment
@@ -141,8 +141,10 @@ class Run:
         return run
 
     def save(self) -> WorkflowInstance:
-        """Write the state into the instance row (flushed with the caller's transaction)."""
+        """Write the state into the instance row (flushed with the caller's transaction), its
+        finished history compacted (``engine.compaction``)."""
         instance = self.instance
+        compaction.compact(self)
         instance.state_json = json.dumps(SERIALIZER.to_dict(self.workflow), cls=SERIALIZER._encoder_cls)
         instance.completed = self.workflow.is_completed()
         deadlines = [datetime.fromisoformat(e.value) for e in self.workflow.waiting_events()
