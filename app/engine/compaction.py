@@ -11,10 +11,11 @@ of the data). At each save (``Run.save``), ``compact`` drops what no next step n
 What must be kept, with its parent (a reset copies the data of a task's parent): every unfinished
 or failed task (ready, waiting, started, predicted, error: timers, boundary events, event-based
 gateways, incidents and their retry), ``last_task`` (``Run.data``), the call activities of the
-called processes still there, the task « Revenir à l'étape précédente » goes back to from each
-ready user task (``Run._previous_user_task``), and every instance of a parallel or inclusive
-join that still has an unfinished one (its threshold reads the finished branches, so nothing is
-pruned across a split whose join has not fired). Everything kept is a descendant of the new root,
+called processes still there, the tasks « Revenir à l'étape précédente » goes back to from each
+ready user task, step after step (``Run._previous_user_task``), down to the first step or to a
+form already met (a loop's: going back then stops one round back), and every instance of a
+parallel or inclusive join that still has an unfinished one (its threshold reads the finished
+branches, so nothing is pruned across a split whose join has not fired). Everything kept is a descendant of the new root,
 so the engine, « Précédent », the migration of running requests (which resets ready and waiting
 tasks) and the retry of an incident work on the compacted tree as on the whole one.
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import PassedElement, PastMilestone
@@ -108,10 +110,12 @@ def _needed(run) -> set:
             needed.add(workflow.last_task.id)
     ready = [task for workflow in run.workflows for task in workflow.tasks.values()
              if task.state == TaskState.READY and task.task_spec.manual]
-    for task in ready:
-        previous = run._previous_user_task(task)
-        if previous is not None:
+    for task in ready:  # « Précédent », again and again, down to the first step or one loop round back
+        seen, previous = {task.task_spec}, run._previous_user_task(task)
+        while previous is not None and previous.task_spec not in seen:
             needed.add(previous.id)
+            seen.add(previous.task_spec)
+            previous = run._previous_user_task(previous)
     with_parents = set(needed)
     for task_id in needed:
         task = top.get_task_from_id(task_id)
@@ -166,14 +170,18 @@ def _common_ancestor(tasks):
 
 
 def _record(instance, archive: _Archive) -> None:
+    """Add the archive's rows: one statement each, the passed elements already known left as they are."""
+    if not archive.passed and not archive.milestones:
+        return
+    if instance.id is None:  # a new instance, saved for the first time
+        db.session.add(instance)
+        db.session.flush()
     if archive.passed:
-        known = set()
-        if instance.id is not None:
-            known = {(row.process, row.element, row.previous) for row in db.session.execute(
-                db.select(PassedElement.process, PassedElement.element, PassedElement.previous)
-                .where(PassedElement.instance_id == instance.id))}
-        db.session.add_all(PassedElement(instance=instance, process=process, element=element, previous=previous)
-                           for process, element, previous in sorted(archive.passed - known))
-    db.session.add_all(PastMilestone(instance=instance, process=process, element=element, at=at, depth=depth)
-                       for process, element, at, depth in archive.milestones)
-
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(dialect.insert(PassedElement).on_conflict_do_nothing(), [
+            dict(instance_id=instance.id, process=process, element=element, previous=previous)
+            for process, element, previous in sorted(archive.passed)])
+    if archive.milestones:
+        db.session.execute(db.insert(PastMilestone), [
+            dict(instance_id=instance.id, process=process, element=element, at=at, depth=depth)
+            for process, element, at, depth in archive.milestones])

@@ -21,8 +21,6 @@ class PassedElement(db.Model):
     element: Mapped[str] = mapped_column(String(255), primary_key=True)
     previous: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
 
-    instance = db.relationship("WorkflowInstance")
-
 
 class PastMilestone(db.Model):
     """A completed element that was on the supplier's timeline (a ``timelineLabel``) when its task was
@@ -37,5 +35,3 @@ class PastMilestone(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     # How deep its process was called (0: the top one): the timeline's order among equal moments.
     depth: Mapped[int] = mapped_column(Integer, default=0)
-
-    instance = db.relationship("WorkflowInstance")
