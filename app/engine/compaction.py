@@ -59,14 +59,15 @@ class _Archive:
     milestones: list = field(default_factory=list)  # (process, element, finished at, depth)
     seen: set = field(default_factory=set)
 
-    def add(self, task) -> None:
-        """What ``task`` showed, if it completed (its tree still whole: the path is read upwards)."""
+    def add(self, task, kept: bool = False) -> None:
+        """What ``task`` showed, if it completed (its tree still whole: the path is read upwards);
+        ``kept``: only how it was entered (it stays in the tree, which shows the rest)."""
         if task.state != TaskState.COMPLETED or task.task_spec.bpmn_id is None or task.id in self.seen:
             return
         self.seen.add(task.id)
         process = task.workflow.spec.name
         self.passed.add((process, *passage(task)))
-        if label_of(task.task_spec) is not None:
+        if not kept and label_of(task.task_spec) is not None:
             self.milestones.append((process, task.task_spec.bpmn_id, moment(task.last_state_change),
                                     task.workflow.depth))
 
@@ -118,9 +119,9 @@ def _needed(run) -> set:
             previous = run._previous_user_task(previous)
     with_parents = set(needed)
     for task_id in needed:
-        task = top.get_task_from_id(task_id)
-        if task is not None and task.parent is not None:
-            with_parents.add(task.parent.id)
+        parent = top.get_task_from_id(task_id).parent
+        if parent is not None:
+            with_parents.add(parent.id)
     return with_parents
 
 
@@ -144,7 +145,7 @@ def _reroot(workflow, needed: set, archive: _Archive) -> None:
     dropped = [task for task_id, task in workflow.tasks.items() if task_id not in below]
     for task in dropped:
         archive.add(task)
-    archive.add(root)  # the flow into it: its parent goes
+    archive.add(root, kept=True)  # the flow into it: its parent goes
     for task in dropped:
         del workflow.tasks[task.id]
     root.parent = None
