@@ -95,34 +95,31 @@ def _drop_finished_calls(top, archive: _Archive) -> None:
 
 
 def _needed(run) -> set:
-    """Ids of the tasks (of every workflow) that the next steps may read."""
+    """Ids of the tasks (of every workflow) that the next steps may read, and of their parents."""
     top = run.workflow
-    needed = set(top.subprocesses)  # the call activities of the called processes still there
+    needed = [top.get_task_from_id(task_id) for task_id in top.subprocesses]  # their call activities
+    ready = []
     for workflow in run.workflows:
-        unfinished_joins = set()
+        joins = set()
         for task in workflow.tasks.values():
-            if task.has_state(_KEPT_STATES):
-                needed.add(task.id)
+            if task.state & _KEPT_STATES:
+                needed.append(task)
+                if task.state == TaskState.READY and task.task_spec.manual:
+                    ready.append(task)
                 if isinstance(task.task_spec, UnstructuredJoin):
-                    unfinished_joins.add(task.task_spec)
-        if unfinished_joins:  # their thresholds read the branches already joined
-            needed.update(t.id for t in workflow.tasks.values() if t.task_spec in unfinished_joins)
+                    joins.add(task.task_spec)
+        if joins:  # their thresholds read the branches already joined
+            needed.extend(task for task in workflow.tasks.values() if task.task_spec in joins)
         if workflow.last_task is not None:
-            needed.add(workflow.last_task.id)
-    ready = [task for workflow in run.workflows for task in workflow.tasks.values()
-             if task.state == TaskState.READY and task.task_spec.manual]
+            needed.append(workflow.last_task)
     for task in ready:  # « Précédent », again and again, down to the first step or one loop round back
         seen, previous = {task.task_spec}, run._previous_user_task(task)
         while previous is not None and previous.task_spec not in seen:
-            needed.add(previous.id)
+            needed.append(previous)
             seen.add(previous.task_spec)
             previous = run._previous_user_task(previous)
-    with_parents = set(needed)
-    for task_id in needed:
-        parent = top.get_task_from_id(task_id).parent
-        if parent is not None:
-            with_parents.add(parent.id)
-    return with_parents
+    parents = (task.parent for task in needed)
+    return {task.id for task in needed} | {parent.id for parent in parents if parent is not None}
 
 
 def _reroot(workflow, needed: set, archive: _Archive) -> None:
@@ -153,20 +150,23 @@ def _reroot(workflow, needed: set, archive: _Archive) -> None:
 
 
 def _common_ancestor(tasks):
-    """The deepest task of which every one of ``tasks`` is a descendant (or itself)."""
+    """The deepest task of which every one of ``tasks`` is a descendant (or itself). Each task of
+    the tree is climbed through once: ``joins`` says where a task met the first one's path."""
     path = []
     node = tasks[0]
     while node is not None:
         path.append(node)
         node = node.parent
     path.reverse()  # root … tasks[0]
-    depth = {task.id: index for index, task in enumerate(path)}
+    joins = {task.id: index for index, task in enumerate(path)}
     deepest = len(path) - 1
     for task in tasks[1:]:
-        node = task
-        while node.id not in depth:
+        climbed, node = [], task
+        while node.id not in joins:
+            climbed.append(node.id)
             node = node.parent
-        deepest = min(deepest, depth[node.id])
+        joins.update(dict.fromkeys(climbed, joins[node.id]))
+        deepest = min(deepest, joins[node.id])
     return path[deepest]
 
 
