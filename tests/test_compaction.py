@@ -10,7 +10,7 @@ import pytest
 
 import diagrams as d
 from app import clock
-from app.engine import Run
+from app.engine import EngineFailure, Run
 from app.engine.position import DONE, milestones, position
 from app.extensions import db
 from app.models import EnrolmentRequest
@@ -20,6 +20,7 @@ from app.worker import drain
 from files import pdf_bytes
 from instruction_steps import Agent, file_request
 from test_diagram_view import processes
+from test_incidents import break_handler
 from test_timeline import supplier_of, timeline
 
 SUPPLIER, AGENT = "Fournisseur", "Gestionnaire ASP"
@@ -227,3 +228,33 @@ def test_the_documents_loop_over_http_keeps_the_request_bounded_and_its_history_
     agent.decide(public_id, "valider")
     steps = [label for label, _, _ in timeline(supplier.get(f"/espace/demandes/{public_id}"))]
     assert set(steps[-3:]) == {"Instruction par l'ASP", "Validation de votre demande", "Ouverture de votre compte"}
+
+
+def test_a_task_that_fails_after_many_rounds_is_retried_on_the_compacted_state(ctx, monkeypatch):
+    elements = [d.user_task("ask"), d.service_task("clear", "enrolment.clear_overdue"), d.gateway("gw", "f_done")]
+    flows = [d.flow("f_start_ask", "start", "ask"), d.flow("f_ask_clear", "ask", "clear"),
+             d.flow("f_clear_gw", "clear", "gw"), d.flow("f_done", "gw", "end"), d.flow("f_again", "gw", "ask", "again")]
+    deploy({"flaky.bpmn": d.process("flaky", elements, flows)}, author="test")
+    request = enrolment.start("flaky")
+    db.session.commit()
+    for _ in range(3):
+        complete(request, "ask", again=True)
+    after_three = size(request)
+    for _ in range(12):
+        complete(request, "ask", again=True)
+    break_handler(monkeypatch, "enrolment.clear_overdue")
+    run = Run.load(request.instance, request)
+    with pytest.raises(EngineFailure) as failure:
+        run.complete(run.ready_task(SUPPLIER).id, SUPPLIER, {"again": False})
+    assert failure.value.task_name == "clear"
+    run.save()  # as a step does: the failed task kept for its retry
+    db.session.commit()
+    assert size(request) <= after_three * 1.1
+
+    monkeypatch.undo()
+    run = Run.load(request.instance, request)
+    run.retry()
+    run.save()
+    db.session.commit()
+    assert request.instance.completed
+    assert {"ask", "clear", "gw", "f_again", "f_done"} <= set(position(Run.load(request.instance, request)).processes[0].done)
