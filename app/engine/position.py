@@ -62,8 +62,8 @@ def _previous(task):
 
 
 def passage(task) -> tuple[str, str]:
-    """(element, the element before it or "") of a completed task: it is done, and the flow
-    between them was taken."""
+    """(element, the completed element before it or ""): how the request came to ``task``, the flow
+    between them taken."""
     previous = _previous(task)
     return task.task_spec.bpmn_id, previous.task_spec.bpmn_id if previous is not None \
         and previous.state == TaskState.COMPLETED else ""
@@ -92,9 +92,9 @@ class _Marks:
                 continue
             if task.has_state(CURRENT):
                 self.current.add(element)
-                previous = _previous(task)
-                if previous is not None and previous.state == TaskState.COMPLETED:
-                    self.steps.add((previous.task_spec.bpmn_id, element))
+                _, previous = passage(task)
+                if previous:
+                    self.steps.add((previous, element))
             elif task.state == TaskState.COMPLETED:
                 self.passed(*passage(task))
             # otherwise predicted or cancelled: not on the path taken
