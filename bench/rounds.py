@@ -1,7 +1,7 @@
 """Benchmark (not a test): how the cost of a step grows with a request's history — 200 rounds of the
 supporting-documents loop on one request.
 
-    .venv/bin/python bench/rounds.py [--rounds 200] [--database-url URL]
+    .venv/bin/python bench/rounds.py [--rounds 200] [--database-url URL] [--profile PREFIX]
 
 One request is filed over HTTP (tests/journey.py), then, round after round, an agent asks for a KBIS
 (« Demander des pièces », the decision POST) and the supplier, logged in to their space, imports one
@@ -9,9 +9,12 @@ and confirms (« Confirmer », the POST that ends the deposit and hands the requ
 time of those two POSTs is taken around ``app.wsgi_app`` (as in bench/submit.py), with the size of the
 request's stored workflow state after each round. Printed for rounds 1, 50, 100, 200 (or the last),
 with their ratio to round 1. Targets (issue 14, P2): round 200 ≤ 1.3× round 1, and the stored state
-≤ 1.5× its size after round 1.
+≤ 1.5× its size after round 1. ``--profile PREFIX`` writes the cProfile stats of the server side of
+round 1's and the last round's requests to PREFIX-round1.prof and PREFIX-round<N>.prof, to compare
+where a round's time goes (``python -m pstats``); the timings are then inflated by the profiler.
 """
 import argparse
+import cProfile
 import shutil
 import sys
 import tempfile
@@ -29,6 +32,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=200, help="rounds of the loop (200)")
     parser.add_argument("--database-url", help="a scratch database (default: temporary SQLite file)")
+    parser.add_argument("--profile", metavar="PREFIX", help="cProfile stats of round 1 and the last round "
+                                                            "to PREFIX-round<N>.prof")
     return parser.parse_args()
 
 
@@ -71,7 +76,12 @@ def main():
         log_in(supplier, *make_user(app, "supplier", sirets=[filer.siret]))
         rows = {}
         for number in range(1, args.rounds + 1):
+            profiled = args.profile and number in (1, args.rounds)
+            timer.profiler = cProfile.Profile() if profiled else None
             decided, confirmed = one_round(timer, agent, supplier, public_id, number)
+            if profiled:
+                timer.profiler.dump_stats(f"{args.profile}-round{number}.prof")
+                timer.profiler = None
             if number in SHOWN or number == args.rounds:
                 rows[number] = (decided, confirmed, state_size(app, public_id))
         with app.app_context():

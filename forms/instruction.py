@@ -5,6 +5,8 @@ from flask_wtf.file import FileField
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.extensions import db
+from app.models import Document
 from app.package import document_types
 from app.services import documents
 
@@ -95,7 +97,10 @@ class SupportingDocumentsForm(TaskForm):
         return f"deposit:{self.task.id}"
 
     def imported(self):
-        return [d for d in self.enrolment.documents if d.field == self.round_marker]
+        """This round's documents (a query: the request's documents of every round are not loaded)."""
+        return db.session.scalars(db.select(Document).where(Document.request_id == self.enrolment.id,
+                                                            Document.field == self.round_marker)
+                                  .order_by(Document.id)).all()
 
     def run_local_action(self, action: str, actor: str) -> str | None:
         """« Importer »: store the chosen file as a document of the chosen type. Returns the

@@ -1,7 +1,8 @@
 """Where a request stands in its diagrams: for each process it went through, the BPMN XML it was
 deployed from, the elements done and the elements it stands in; and whose turn it is.
 
-Read from the restored workflow of a ``Run``: nothing is stored for it.
+Read from the restored workflow of a ``Run`` and, for what ``engine.compaction`` dropped from it,
+from the rows it wrote then (``PassedElement``, ``PastMilestone``).
 """
 import json
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 
+from ..extensions import db
+from ..models import PassedElement, PastMilestone
 from .specs import properties
 from .waiting import LIVE
 
@@ -58,6 +61,14 @@ def _previous(task):
     return node
 
 
+def passage(task) -> tuple[str, str]:
+    """(element, the completed element before it or ""): how the request came to ``task``, the flow
+    between them taken."""
+    previous = _previous(task)
+    return task.task_spec.bpmn_id, previous.task_spec.bpmn_id if previous is not None \
+        and previous.state == TaskState.COMPLETED else ""
+
+
 def _flows(xml: str, process_id: str) -> dict[tuple[str, str], str]:
     """{(source, target): sequence flow id} of the process ``process_id`` in ``xml``."""
     root = etree.fromstring(xml.encode("utf-8"))
@@ -81,13 +92,17 @@ class _Marks:
                 continue
             if task.has_state(CURRENT):
                 self.current.add(element)
+                _, previous = passage(task)
+                if previous:
+                    self.steps.add((previous, element))
             elif task.state == TaskState.COMPLETED:
-                self.done.add(element)
-            else:
-                continue  # predicted or cancelled: not on the path taken
-            previous = _previous(task)
-            if previous is not None and previous.state == TaskState.COMPLETED:
-                self.steps.add((previous.task_spec.bpmn_id, element))
+                self.passed(*passage(task))
+            # otherwise predicted or cancelled: not on the path taken
+
+    def passed(self, element: str, previous: str) -> None:
+        self.done.add(element)
+        if previous:
+            self.steps.add((previous, element))
 
     def position(self, sources: dict[str, str]) -> ProcessPosition:
         xml = sources[self.spec.file]
@@ -103,7 +118,7 @@ def _innermost_running(workflows):
     return max(reversed(running), key=lambda each: each.depth, default=None)
 
 
-def _moment(timestamp: float) -> datetime:
+def moment(timestamp: float) -> datetime:
     """A task's ``last_state_change`` (a POSIX timestamp, from the engine's clock) as a moment."""
     return datetime.fromtimestamp(timestamp, timezone.utc)
 
@@ -112,7 +127,26 @@ def _turn(task) -> Turn:
     # last_state_change: when the task became ready (a POSIX timestamp).
     spec = task.task_spec
     return Turn(lane=spec.lane, task=spec.bpmn_name or spec.bpmn_id,
-                since=_moment(task.last_state_change))
+                since=moment(task.last_state_change))
+
+
+def element_spec(top, called: dict, process: str, element: str):
+    """The task spec of ``element`` in ``process``, the top process's spec ``top`` or one of the
+    ``called`` ones (a version's); None when that version has no such element."""
+    spec = top if process == top.name else called.get(process)
+    if spec is None:
+        return None
+    return next((t for t in spec.task_specs.values() if getattr(t, "bpmn_id", None) == element), None)
+
+
+def passed_elements(instance) -> list[tuple[str, str, str]]:
+    """(process, element, previous element or "") of what the instance went through that
+    ``engine.compaction`` dropped from its workflow."""
+    if instance.id is None:
+        return []
+    return [tuple(row) for row in db.session.execute(
+        db.select(PassedElement.process, PassedElement.element, PassedElement.previous)
+        .where(PassedElement.instance_id == instance.id))]
 
 
 def position(run) -> Position:
@@ -122,6 +156,10 @@ def position(run) -> Position:
     marks: dict[str, _Marks] = {}
     for each in workflows:
         marks.setdefault(each.spec.name, _Marks(each.spec)).add(each)
+    specs = {workflow.spec.name: workflow.spec, **workflow.subprocess_specs}
+    for process, element, previous in passed_elements(run.instance):  # a process may have no live run left
+        if process in specs:
+            marks.setdefault(process, _Marks(specs[process])).passed(element, previous)
     active = _innermost_running(workflows) or workflow  # the top one once complete
     ready = workflow.get_next_task(state=TaskState.READY, manual=True)  # called processes included
     return Position(processes=[m.position(sources) for m in marks.values()], active=active.spec.name,
@@ -155,7 +193,7 @@ class Milestone:
     deadline: Deadline | None = None
 
 
-def _label(spec) -> str | None:
+def label_of(spec) -> str | None:
     """The element's timeline label, None when it is not on the timeline."""
     props = properties(spec)
     if LABEL not in props:
@@ -179,19 +217,29 @@ def _deadline(task) -> Deadline | None:
     return min(found, key=lambda d: d.at, default=None)
 
 
-def _past_and_present(workflows) -> list[Milestone]:
-    """The labelled elements done or current, in the order they happened (ties: the tree's order)."""
-    found = []
-    for workflow in workflows:
+def _past_and_present(run) -> list[Milestone]:
+    """The labelled elements done or current, in the order they happened, those compacted away
+    included; among equal moments, the outer process first, then the order they ran in."""
+    found = []  # (milestone, depth of its process)
+    if run.instance.id is not None:
+        for process, element, at, depth in db.session.execute(
+                db.select(PastMilestone.process, PastMilestone.element, PastMilestone.at, PastMilestone.depth)
+                .where(PastMilestone.instance_id == run.instance.id).order_by(PastMilestone.id)):
+            task_spec = element_spec(run.workflow.spec, run.workflow.subprocess_specs, process, element)
+            label = label_of(task_spec) if task_spec is not None else None
+            if label is not None:
+                found.append((Milestone(label, DONE, at), depth))
+    for workflow in run.workflows:
         for task in workflow.get_tasks(skip_subprocesses=True):
-            label = _label(task.task_spec)
+            label = label_of(task.task_spec)
             if label is None:
                 continue
             if task.state == TaskState.COMPLETED:
-                found.append(Milestone(label, DONE, _moment(task.last_state_change)))
+                found.append((Milestone(label, DONE, moment(task.last_state_change)), workflow.depth))
             elif task.has_state(CURRENT):
-                found.append(Milestone(label, CURRENT_MILESTONE, _moment(task.last_state_change), _deadline(task)))
-    return sorted(found, key=lambda m: m.at)
+                found.append((Milestone(label, CURRENT_MILESTONE, moment(task.last_state_change), _deadline(task)),
+                              workflow.depth))
+    return [milestone for milestone, _ in sorted(found, key=lambda pair: (pair[0].at, pair[1]))]
 
 
 def _choices(spec) -> list:
@@ -229,7 +277,7 @@ def _upcoming(workflow, active) -> list[Milestone]:
     process, spec = active, standing[0].task_spec
     while True:
         for element in _usual_path(spec, frozenset({spec.name})) or []:
-            label = _label(element)
+            label = label_of(element)
             if label is not None and element.bpmn_id is not None:
                 found.append(Milestone(label, NEXT))
         if getattr(process, "parent_task_id", None) is None:
@@ -244,6 +292,6 @@ def milestones(run) -> list[Milestone]:
     them), then those ahead on the usual path."""
     workflow = run.workflow
     workflows = run.workflows
-    past = _past_and_present(workflows)
+    past = _past_and_present(run)
     active = _innermost_running(workflows)
     return past + _upcoming(workflow, active) if active is not None else past

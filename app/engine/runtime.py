@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
-from . import registry as handlers
+from . import compaction, registry as handlers
 from .cache import WORKFLOWS
 from ..extensions import db
 from ..models import ProcessPackage, WaitingLane, WorkflowInstance
@@ -166,8 +166,10 @@ class Run:
             self._state_json = None
 
     def save(self) -> WorkflowInstance:
-        """Write the state into the instance row (flushed with the caller's transaction)."""
+        """Write the state into the instance row (flushed with the caller's transaction), its
+        finished history compacted (``engine.compaction``)."""
         instance = self.instance
+        compaction.compact(self)
         instance.state_json = self._state_json = json.dumps(SERIALIZER.to_dict(self.workflow),
                                                             cls=SERIALIZER._encoder_cls)
         instance.completed = self.workflow.is_completed()

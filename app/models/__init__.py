@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
 from .document import Document
+from .history import PassedElement, PastMilestone
 from .incident import Incident
 from .mail import OutboxMail
 from .migration import InstanceMove
@@ -11,7 +12,7 @@ from .simulation import Simulation
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
-    "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "ProcessDraft", "ProcessPackage",
+    "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
     "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
 ]

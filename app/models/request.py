@@ -67,7 +67,7 @@ class EnrolmentRequest(db.Model):
     claimed_by = relationship("User")
     documents = relationship("Document", back_populates="request", order_by="Document.id",
                              cascade="all, delete-orphan", passive_deletes=True)
-    events = relationship("RequestEvent", order_by="RequestEvent.id",
+    events = relationship("RequestEvent", back_populates="request", order_by="RequestEvent.id",
                           cascade="all, delete-orphan", passive_deletes=True)
     mails = relationship("OutboxMail", back_populates="request", order_by="OutboxMail.id",
                          cascade="all, delete-orphan", passive_deletes=True)
@@ -106,3 +106,7 @@ class RequestEvent(db.Model):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+    # Setting it adds the event to an unloaded ``EnrolmentRequest.events`` without loading the
+    # request's whole history (services.enrolment.record, at every step).
+    request = relationship(EnrolmentRequest, back_populates="events")

@@ -60,7 +60,7 @@ def start_complementary(user, siret: str, actor: str) -> EnrolmentRequest:
 
 def record(request: EnrolmentRequest, actor: str, action: str, detail: str = "") -> None:
     """Add a line to the request's history."""
-    request.events.append(RequestEvent(at=clock.now(), actor=actor or "", action=action, detail=detail))
+    db.session.add(RequestEvent(request=request, at=clock.now(), actor=actor or "", action=action, detail=detail))
 
 
 def account_holder(data: dict) -> tuple[str, str, str]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
 from ..engine import Run
+from ..engine.position import element_spec, passed_elements
 from ..engine.setup import SERIALIZER
 from ..engine.specs import load_spec
 from ..engine.waiting import LIVE
@@ -125,6 +126,11 @@ def plan(instance: WorkflowInstance, target: ProcessVersion, request: EnrolmentR
             elif task.has_state(_DONE) and task.id in removed and spec.bpmn_id:
                 found.reasons.append(f"elle est passée par l'élément « {_label(spec)} », qui n'existe plus dans la "
                                      f"version {number} : son historique ne pourrait pas être relu.")
+    for process, element, _ in passed_elements(instance):  # what compaction dropped from the workflow
+        if element_spec(new.spec, new.subprocess_specs, process, element) is None:
+            spec = element_spec(run.workflow.spec, run.workflow.subprocess_specs, process, element)
+            found.reasons.append(f"elle est passée par l'élément « {_label(spec) if spec else element} », qui n'existe "
+                                 f"plus dans la version {number} : son historique ne pourrait pas être relu.")
     found.reasons = list(dict.fromkeys(found.reasons))
     return found
 

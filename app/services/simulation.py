@@ -41,7 +41,7 @@ import forms
 
 from .. import clock, demo, package
 from ..engine import EngineFailure, Run
-from ..engine import specs as engine_specs
+from ..engine import compaction, specs as engine_specs
 from ..engine.position import position
 from ..engine import sandbox as engine_sandbox
 from ..engine.specs import DeployError
@@ -404,7 +404,8 @@ def sandbox(simulation: Simulation):
     what the step did is then written to the simulation row (outside the savepoint)."""
     sources, data = json.loads(simulation.sources_json), json.loads(simulation.data_json)
     forgotten = []
-    with clock.at(simulation.clock_at), companies.demo_only():
+    # The sandbox keeps its runs whole: the rows compaction would write for them are rolled back.
+    with clock.at(simulation.clock_at), companies.demo_only(), compaction.suspended():
         savepoint = db.session.begin_nested()
         try:
             try:
