@@ -355,6 +355,7 @@ class Sandbox:
         token = _watched.set(watched)
         try:
             act()
+            engine_sandbox.run_async(self.run)
         except EngineFailure as failure:
             incident = {"element": failure.task_name, "label": failure.label, "handler": failure.handler,
                         "reason": str(failure.original)}
