@@ -41,6 +41,16 @@ def test_terminer_answers_at_once_and_the_recap_follows_from_the_worker(portal, 
     assert refresh(confirmation).doc.xpath("//p[@id='recap']/@data-recap-pending")
     # The steps after the PDF wait for it too: the acknowledgement leaves once it is made.
     assert mailbox.to(journey.supplier.holder_email) == []
+    # Meanwhile the request's pages show where it stands: the task the worker is to run.
+    public_id = confirmation.url.split("/")[2]
+    agent = Agent(portal)
+    assert agent.review(public_id).status == 200
+    [top] = agent.browser.client.get(f"/demandes/{public_id}/diagramme").get_json()["processes"]
+    assert top["current"] == ["recap_pdf"]
+    supplier = Browser(portal.test_client())
+    log_in(supplier, *make_user(portal, "supplier", sirets=[journey.supplier.siret]))
+    detail = supplier.get(f"/espace/demandes/{public_id}")
+    assert detail.status == 200 and PREPARING in detail.content
 
     assert run_continuations(portal) == 1
     assert run_continuations(portal) == 0  # done once
