@@ -2,7 +2,7 @@
 service task's ``async`` property, and what is deployed is what was ticked."""
 from lxml import etree
 
-from test_studio_browser import deployed, deployed_xml, open_studio, sign_in  # noqa: F401  (fixture)
+from test_studio_browser import deployed_xml, open_studio, sign_in
 
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 
@@ -14,8 +14,8 @@ def async_values(xml: str) -> dict[str, str]:
             for prop in root.iter(f"{SPIFF}property") if prop.get("name") == "async"}
 
 
-def test_an_analyst_moves_the_background_work_to_another_service_task(deployed, chromium):  # noqa: F811
-    app, page = deployed, chromium
+def test_an_analyst_moves_the_background_work_to_another_service_task(portal, chromium):
+    app, page = portal, chromium  # the portal fixture deployed bpmn/
     assert async_values(deployed_xml(app, "initial_enrolment.bpmn")) == {"recap_pdf": "true"}
     sign_in(app, page, "analyst")
     open_studio(page, "initial_enrolment")

@@ -11,7 +11,7 @@ from app.engine import DeployError, EngineFailure, Run, TaskNotReady, read_folde
 from app.package import deploy
 from app.engine.registry import Param, handler, HANDLERS
 from app.extensions import db
-from app.models import EnrolmentRequest, OutboxMail, ProcessVersion
+from app.models import OutboxMail, ProcessVersion
 from app.services import continuations, documents, enrolment, timers
 from app.worker import drain
 from files import pdf_bytes
