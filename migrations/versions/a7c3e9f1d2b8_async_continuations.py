@@ -1,5 +1,8 @@
 """asynchronous continuations: since when an instance's asynchronous task waits for the worker
 
+Plain ALTER TABLE (no batch): SQLite adds and drops the column in place, whereas a batch would copy
+workflow_instance, which the rows of waiting_lane and enrolment_request point to.
+
 Revision ID: a7c3e9f1d2b8
 Revises: b5d9e3a7c1f4
 Create Date: 2026-12-01 15:30:00
@@ -15,12 +18,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('workflow_instance') as batch_op:
-        batch_op.add_column(sa.Column('async_due_at', sa.DateTime(), nullable=True))
-        batch_op.create_index('ix_workflow_instance_async_due_at', ['async_due_at'])
+    op.add_column('workflow_instance', sa.Column('async_due_at', sa.DateTime(), nullable=True))
+    op.create_index('ix_workflow_instance_async_due_at', 'workflow_instance', ['async_due_at'])
 
 
 def downgrade():
-    with op.batch_alter_table('workflow_instance') as batch_op:
-        batch_op.drop_index('ix_workflow_instance_async_due_at')
-        batch_op.drop_column('async_due_at')
+    op.drop_index('ix_workflow_instance_async_due_at', table_name='workflow_instance')
+    op.drop_column('workflow_instance', 'async_due_at')

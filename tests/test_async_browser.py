@@ -1,7 +1,11 @@
-"""In a real browser: the studio's « Exécuter en arrière-plan (par le worker) » checkbox edits a
+"""In a real browser: the supplier's page shows the recap PDF as soon as the worker made it, without
+a reload (js/recap.js); the studio's « Exécuter en arrière-plan (par le worker) » checkbox edits a
 service task's ``async`` property, and what is deployed is what was ticked."""
 from lxml import etree
 
+from background import run_continuations
+from journey import Journey
+from people import PASSWORD, make_user
 from test_studio_browser import deployed_xml, open_studio, sign_in
 
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
@@ -37,3 +41,21 @@ def test_an_analyst_moves_the_background_work_to_another_service_task(portal, ch
     page.click("#studio-deploy")
     page.wait_for_selector("#studio-alert:has-text('Les nouvelles demandes suivent cette version')")
     assert async_values(deployed_xml(app, "initial_enrolment.bpmn")) == {"acknowledgment": "true"}
+
+
+def test_the_recap_link_appears_once_the_worker_made_the_pdf(portal, chromium):
+    app, page = portal, chromium
+    journey = Journey(app.test_client())
+    public_id = journey.complete(worker=False).url.split("/")[2]
+    login, _ = make_user(app, "supplier", sirets=[journey.supplier.siret])
+    page.goto("/connexion")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_load_state()
+    page.goto(f"/espace/demandes/{public_id}")
+    assert "Le récapitulatif PDF est en cours de préparation…" in page.inner_text("#recap")
+    assert run_continuations(app) == 1
+    # recap.js asks the page again every few seconds and puts the new paragraph in place.
+    page.wait_for_selector("#recap a.fr-link--download:has-text('Télécharger le récapitulatif (PDF)')")
+    assert "en cours de préparation" not in page.inner_text("#recap")
