@@ -347,6 +347,13 @@ class Run:
         self._engine_steps(due)
         return bool(due)
 
+    def continue_all_async(self) -> None:
+        """Run every due asynchronous task at once, and the engine after each, until none is due:
+        where no worker comes between the steps (a simulation, the demo data). Raises EngineFailure."""
+        for _ in range(1000):  # an asynchronous task in a loop without a user task stops here
+            if not self.continue_async():
+                return
+
     def retry(self) -> None:
         """Run the failed task again (its cause fixed), then the engine until it waits; raises
         EngineFailure when it fails again. Resetting the task gives it its parent's data again,

@@ -78,14 +78,6 @@ def proceed(run: Run) -> None:
     run._engine_steps()
 
 
-def run_async(run: Run | None) -> None:
-    """Run the asynchronous tasks the step left due, and the engine after each, until none is due: a
-    simulation has no worker, its steps show what the worker would do next (raises EngineFailure)."""
-    for _ in range(1000):  # an asynchronous task in a loop without a user task stops here
-        if run is None or not run.continue_async():
-            return
-
-
 def data_names(spec, subprocess_specs) -> tuple[dict[str, list[str]], set[str], list[tuple[str, str]]]:
     """What a process (and the processes it calls) does with task data, from its diagrams:
     ({name read by an expression: [names of the elements reading it]}, {names its service tasks
