@@ -2,7 +2,8 @@
 
 - The state of the work waiting on the portal, counted in the database when scraped (so every web
   process gives the same figures): mails waiting in the outbox or failed, open incidents, instances
-  whose timer is due, documents waiting for the antivirus.
+  whose timer is due, instances whose asynchronous task waits for the worker, documents waiting for
+  the antivirus.
 - The time each user-task step takes on the server (``segur_step_seconds``, by form key), observed
   by the process that served it. Under gunicorn's several processes, set ``PROMETHEUS_MULTIPROC_DIR``
   (an empty folder, the same for every process of a host): the figures of all of them are then added
@@ -18,6 +19,7 @@ from .extensions import db
 from .models import Document, Incident, OutboxMail, WorkflowInstance
 from .models.document import SCAN_PENDING
 from .models.mail import FAILED, PENDING
+from .services import continuations
 
 STEP_SECONDS = Histogram("segur_step_seconds", "Server time of a user-task step (POST), by form key",
                          ["form_key"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
@@ -34,6 +36,8 @@ class _Waiting:
             ("segur_incidents_open", "Incidents not resolved (their requests wait)", count(Incident.resolved_at.is_(None))),
             ("segur_timers_due", "Workflow instances whose timer is due (the worker fires them)",
              count(WorkflowInstance.next_timer_at <= clock.now())),
+            ("segur_continuations_due", "Workflow instances whose asynchronous task waits for the worker",
+             continuations.due_count()),
             ("segur_documents_waiting_scan", "Documents waiting for the antivirus",
              count(Document.scan_status == SCAN_PENDING)),
         )

@@ -1,5 +1,5 @@
-"""The worker's work: due timers, expired drafts, documents waiting for the antivirus,
-« J'ai oublié » requests, pending mails.
+"""The worker's work: due timers, asynchronous tasks, expired drafts, documents waiting for the
+antivirus, « J'ai oublié » requests, pending mails.
 
 Each job is a service function that does one unit of work and only flushes, returning what it
 did (None: nothing was due). The worker owns the transactions: one commit per unit, so that a
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from .extensions import db
 from .models.mail import SENT
-from .services import accounts, documents, enrolment, outbox, timers
+from .services import accounts, continuations, documents, enrolment, outbox, timers
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,18 @@ def work_once() -> dict:
     """One pass of the worker."""
     done = {"drafts": enrolment.purge_expired_drafts(), "login_attempts": accounts.purge_login_attempts()}
     db.session.commit()
-    return {"timers": sum(drain(timers.fire_next)), **done,
+    return {"timers": sum(drain(timers.fire_next)),
+            # after the timers (a timer may lead to an asynchronous task), before the mails (the
+            # steps after an asynchronous task queue theirs, which leave in this pass)
+            "continuations": sum(drain(continuations.run_next)), **done,
             "documents": len(drain(documents.scan_next_pending)),  # before the mails: an infected
             "mails": deliver_mails()}                               # file's mail leaves in this pass
 
 
 def loop(app, interval: float) -> None:
-    """Work, then wait ``interval`` seconds, or less when a commit of this process queued mails;
-    forever. A failed pass is logged and the next one tries again; no session nor transaction stays
-    open between passes (on SQLite it would hold the write lock)."""
+    """Work, then wait ``interval`` seconds, or less when a commit of this process queued mails or
+    made asynchronous tasks due; forever. A failed pass is logged and the next one tries again; no
+    session nor transaction stays open between passes (on SQLite it would hold the write lock)."""
     while True:
         outbox.wakeup.clear()
         with app.app_context():

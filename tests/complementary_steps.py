@@ -4,6 +4,7 @@
     page = filer.file("MSv2VIL014")                      # menu → search → form → « Terminer »
     filer = Filer(holder.browser, siret)                 # the account opened by an initial enrolment
 """
+from background import run_continuations
 from browser import Browser, Page
 from files import jpeg_bytes, pdf_bytes
 from people import PASSWORD, log_in, make_user
@@ -60,7 +61,10 @@ class Filer:
         return form
 
     def finish(self, **answers) -> Page:
+        """« Terminer »; then the worker runs the asynchronous tasks it left (the recap PDF, the
+        acknowledgement, the instruction), as the portal's worker does right after the commit."""
         self.page = self.fill(**answers).submit("Terminer")
+        run_continuations(self.browser.client.application)
         return self.page
 
     def file(self, ans_number: str, **answers) -> Page:

@@ -1,6 +1,7 @@
 """An initial enrolment driven through the portal like a supplier would, step by step."""
 from dataclasses import dataclass, field
 
+from background import run_continuations
 from browser import Browser, Page
 from files import jpeg_bytes, pdf_bytes, png_bytes
 
@@ -80,13 +81,18 @@ class Journey:
             assert self.page.status == 200, f"{self.form_key}: {self.page.errors()} {self.page.alerts()}"
         raise AssertionError(f"never reached {form_key}")
 
-    def complete(self) -> Page:
-        """All the steps, « Terminer » included; returns the confirmation page."""
+    def complete(self, worker: bool = True) -> Page:
+        """All the steps, « Terminer » included; returns the confirmation page as « Terminer » answers
+        it. Then, unless ``worker`` is false, the worker runs the asynchronous tasks « Terminer » left
+        (the recap PDF, then the acknowledgement and the instruction), as the portal's worker does
+        right after the commit."""
         if self.page is None:
             self.start()
         self.until("confirmation")
         self.next("Terminer")
         assert self.page.h1 == "Confirmation", (self.page.status, self.page.errors(), self.page.alerts())
+        if worker:
+            run_continuations(self.browser.client.application)
         return self.page
 
     # --- one method per form key ---

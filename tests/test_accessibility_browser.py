@@ -5,6 +5,7 @@ violation fails the test, listed with its page, rule and elements."""
 import json
 from pathlib import Path
 
+from background import run_continuations
 from browser import Browser
 from files import jpeg_bytes, pdf_bytes
 from instruction_steps import PENDING_DPI, Agent, file_request, link_in
@@ -150,7 +151,11 @@ def test_every_page_a_supplier_reaches_passes_axe(deployed, chromium, mailbox):
     page.wait_for_selector("h1:has-text('Quitter sans enregistrer ?')")
     axe.scan()
     supplier = Supplier()
-    public_id = file_initial_enrolment(page, axe, supplier)
+    public_id = file_initial_enrolment(page, axe, supplier)  # its confirmation while the PDF is prepared
+    run_continuations(app)  # the worker makes the PDF: the confirmation with its link
+    page.reload()
+    page.wait_for_selector("#recap a.fr-link--download")
+    axe.scan()
     Agent(app).decide(public_id, "demander_pieces", requested_types=["kbis"], message="Un KBIS récent.")
     mailbox.deliver()
 

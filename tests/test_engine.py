@@ -11,8 +11,8 @@ from app.engine import DeployError, EngineFailure, Run, TaskNotReady, read_folde
 from app.package import deploy
 from app.engine.registry import Param, handler, HANDLERS
 from app.extensions import db
-from app.models import EnrolmentRequest, OutboxMail, ProcessVersion
-from app.services import documents, enrolment, timers
+from app.models import OutboxMail, ProcessVersion
+from app.services import continuations, documents, enrolment, timers
 from app.worker import drain
 from files import pdf_bytes
 
@@ -68,6 +68,13 @@ def test_initial_enrolment_runs_headless(ctx, ans_number, expected_type):
 
     assert (request.number, request.status, request.enrolment_type) == ("ENR0001M0", "in_progress", expected_type)
     assert request.ans_number == ans_number and request.siret == "34866299000038"
+    # The recap PDF is asynchronous: the engine stopped in front of it, the instance due for the worker.
+    assert request.instance.async_due_at is not None
+    recaps = lambda: [d for d in request.documents if d.kind == "recap_pdf"]  # noqa: E731
+    assert db.session.scalar(db.select(OutboxMail)) is None and not recaps()
+    assert drain(continuations.run_next) == [True]
+    db.session.refresh(request)
+    assert request.instance.async_due_at is None and len(recaps()) == 1
     mail = db.session.scalar(db.select(OutboxMail))
     assert (mail.event, mail.recipient, mail.status) == ("accuse_reception", "rep@fournisseur-sante.fr", "pending")
     # The request now waits on the agent, in the instruction process the diagram calls.

@@ -77,7 +77,8 @@ def test_a_required_field_added_to_the_applicant_step_is_asked_kept_and_shown(po
     confirmation = journey.complete()
     public_id = confirmation.url.split("/")[2]
 
-    assert "Numéro FINESS 690000123" in pdf_text(download_recap(confirmation))
+    # The PDF made by the worker after « Terminer » (journey.complete ran it): on the page reloaded.
+    assert "Numéro FINESS 690000123" in pdf_text(download_recap(journey.browser.get(confirmation.url)))
     review = Agent(portal).review(public_id)
     assert "Informations complémentaires" in review.content and "Numéro FINESS 690000123" in review.content
     with portal.app_context():

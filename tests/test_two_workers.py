@@ -1,6 +1,7 @@
 """Two worker processes (``flask --app wsgi worker --once``, as on two hosts) against one PostgreSQL
-database: each due timer fires once and each mail leaves once, whichever worker takes it (rows are
-taken with ``FOR UPDATE SKIP LOCKED``). SQLite serialises every writer instead: PostgreSQL only."""
+database: each due timer fires once, each asynchronous task runs once and each mail leaves once,
+whichever worker takes it (rows are taken with ``FOR UPDATE SKIP LOCKED``). SQLite serialises every
+writer instead: PostgreSQL only."""
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ import diagrams as d
 from app import clock
 from app.engine import Run
 from app.extensions import db
-from app.models import EnrolmentRequest, OutboxMail, WorkflowInstance
+from app.models import EnrolmentRequest, OutboxMail, RequestEvent, WorkflowInstance
 from app.package import deploy
 from app.services import enrolment
 
@@ -37,12 +38,22 @@ def _done(output: str, what: str) -> int:
     return int(found.group(1))
 
 
-def test_two_workers_fire_each_due_timer_and_send_each_mail_once(portal, tmp_path):
+#: An asynchronous service task whose handler writes a line in the request's history: run twice, two lines.
+ASYNC_STATUS = ('<bpmn:serviceTask id="heavy"><bpmn:extensionElements><spiffworkflow:properties>'
+                '<spiffworkflow:property name="async" value="true"/></spiffworkflow:properties>'
+                '<spiffworkflow:serviceTaskOperator id="enrolment.set_status" resultVariable="status">'
+                '<spiffworkflow:parameters><spiffworkflow:parameter id="status" type="str" value="\'in_progress\'"/>'
+                '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>')
+
+
+def test_two_workers_fire_each_due_timer_run_each_async_task_and_send_each_mail_once(portal, tmp_path):
     if portal.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises the writers")
     with portal.app_context():
         deploy({"t.bpmn": d.process("with_timer", [d.user_task("before"), d.timer("wait", '"P1D"'),
-                                                    d.user_task("after")], d.chain("before", "wait", "after"))},
+                                                    d.user_task("after")], d.chain("before", "wait", "after")),
+                "a.bpmn": d.process("with_async", [d.user_task("before"), ASYNC_STATUS, d.user_task("after")],
+                                    d.chain("before", "heavy", "after"))},
                author="test")
         clock.freeze(clock.now() - timedelta(days=2))  # their timers fell due a day ago
         for index in range(INSTANCES):
@@ -54,6 +65,10 @@ def test_two_workers_fire_each_due_timer_and_send_each_mail_once(portal, tmp_pat
             db.session.add(OutboxMail(request=request, event="test", recipient=f"titulaire{index}@exemple.fr",
                                       subject=f"Courriel {index}", body_text="Bonjour.", body_html="",
                                       next_attempt_at=clock.now(), created_at=clock.now()))
+            request = enrolment.start("with_async")
+            run = Run.load(request.instance, request)
+            run.complete(run.ready_task(SUPPLIER).id, SUPPLIER, {})
+            run.save()
         db.session.commit()
         clock.freeze(None)
 
@@ -62,12 +77,16 @@ def test_two_workers_fire_each_due_timer_and_send_each_mail_once(portal, tmp_pat
     assert all(worker.returncode == 0 for worker in workers), outputs
     # Each timer fired by one worker, each mail sent by one worker: the counts add up, no more.
     assert sum(_done(output, "timers") for output in outputs) == INSTANCES, outputs
+    assert sum(_done(output, "continuations") for output in outputs) == INSTANCES, outputs
     assert sum(_done(output, "mails") for output in outputs) == INSTANCES, outputs
     with portal.app_context():
         db.session.expire_all()
         for instance in db.session.scalars(db.select(WorkflowInstance)):
             request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.instance_id == instance.id))
             assert Run.load(instance, request).ready_task(SUPPLIER).bpmn_id == "after"
-            assert instance.next_timer_at is None
+            assert instance.next_timer_at is None and instance.async_due_at is None
+        ran = db.session.execute(db.select(RequestEvent.request_id, db.func.count())
+                                 .where(RequestEvent.action.like("Statut :%")).group_by(RequestEvent.request_id)).all()
+        assert len(ran) == INSTANCES and {count for _, count in ran} == {1}  # each ran once
         mails = db.session.scalars(db.select(OutboxMail)).all()
         assert len(mails) == INSTANCES and {(m.attempts, m.transport) for m in mails} == {(1, "capture")}

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import ProcessPackage, WaitingLane, WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .setup import SERIALIZER
-from .specs import ProcessSpec, Step, current_version, load_spec, properties
+from .specs import ProcessSpec, Step, current_version, is_async, load_spec, properties
 
 
 class EngineFailure(Exception):
@@ -120,6 +120,10 @@ class Run:
         #: what ``release`` keeps it under.
         self._state_json: str | None = None
         self._spec_key = _spec_key(instance)
+        #: Whether an asynchronous task waits for the worker, as the last engine run left it; False
+        #: after a failure too (the incident's retry runs the engine again and says what is due);
+        #: None when the engine did not run: the stored marker stays as it is.
+        self._async_due: bool | None = None
         workflow.script_engine = _ScriptEngine(self)
 
     # --- life cycle ---
@@ -177,6 +181,8 @@ class Run:
                      if _is_timer(e) and isinstance(e.value, str)]
         instance.next_timer_at = min(deadlines) if deadlines else None
         instance.updated_at = clock.now()
+        if self._async_due is not None:  # the oldest due work first: a marker already set keeps its time
+            instance.async_due_at = (instance.async_due_at or instance.updated_at) if self._async_due else None
         lanes = set() if instance.completed else self.waiting_lanes()
         if lanes != self._saved_lanes:  # most steps stay in the same lane: no query, no write
             gone = self._saved_lanes - lanes
@@ -301,11 +307,17 @@ class Run:
     def _failed_task(self):
         return next(iter(self.workflow.get_tasks(state=TaskState.ERROR)), None)
 
-    def _engine_steps(self) -> None:
+    def _engine_steps(self, continuations=()) -> None:
+        """Run ``continuations`` (ready asynchronous tasks the worker takes up), then the engine until
+        it waits: on a user task, a timer, a message or an asynchronous task left for the worker."""
         self._state_json = None  # the workflow changes
         try:
-            self.workflow.do_engine_steps()
+            for task in continuations:
+                if task.state == TaskState.READY:  # task.run() does not check: one may have cancelled another
+                    task.run()
+            self._async_due = self._run_engine()
         except Exception as exc:
+            self._async_due = False
             original = exc
             # SpiffWorkflow wraps the real exception (as the context of its own): keep the real one.
             while isinstance(original, SpiffWorkflowException) and (original.__cause__ or original.__context__):
@@ -317,14 +329,72 @@ class Run:
             raise EngineFailure(spec.bpmn_id, original, label=spec.bpmn_name,
                                 handler=getattr(spec, "operation_name", None)) from exc
 
+    def _run_engine(self) -> bool:
+        """SpiffWorkflow 3.2's ``BpmnWorkflow.do_engine_steps``, except that an asynchronous task
+        (``async`` property) is left ready, for the worker. As there: the called processes first, the
+        innermost first, each until nothing more runs, then the whole tree (which reaches the ready
+        tasks of called processes too), again while anything ran or a called process started; then
+        the timers. Returns whether an asynchronous task is left ready."""
+        workflow = self.workflow
+        while True:
+            active = workflow.get_active_subprocesses()
+            for subprocess in sorted(active, key=lambda each: each.depth, reverse=True):
+                while self._run_ready(subprocess)[0]:
+                    pass
+                if subprocess.parent_task_id is not None:
+                    task = workflow.get_task_from_id(subprocess.parent_task_id)
+                    task.task_spec._update(task)
+            ran, async_left = self._run_ready(workflow)
+            if not ran and len(workflow.get_active_subprocesses()) <= len(active):
+                break
+        workflow.refresh_timers()
+        return async_left
+
+    @staticmethod
+    def _run_ready(workflow) -> tuple[int, bool]:
+        """Run the ready engine tasks of ``workflow`` but the asynchronous ones: (how many ran,
+        whether an asynchronous one is ready)."""
+        ran, async_left = 0, False
+        for task in workflow.get_tasks(state=TaskState.READY):
+            if task.task_spec.manual:
+                continue
+            if is_async(task.task_spec):
+                async_left = True
+                continue
+            task.run()
+            ran += 1
+        return ran, async_left
+
+    def due_async_tasks(self) -> list:
+        """The asynchronous tasks ready to run (called processes included)."""
+        return [task for task in self.workflow.get_tasks(state=TaskState.READY, manual=False)
+                if is_async(task.task_spec)]
+
+    def continue_async(self) -> bool:
+        """Run the asynchronous tasks that are due, then the engine until it waits again (an
+        asynchronous task reached meanwhile is left due: the next unit of the worker takes it).
+        False when none was due; raises EngineFailure like any engine run."""
+        due = self.due_async_tasks()
+        self._engine_steps(due)
+        return bool(due)
+
+    def continue_all_async(self) -> None:
+        """Run every due asynchronous task at once, and the engine after each, until none is due:
+        where no worker comes between the steps (a simulation, the demo data). Raises EngineFailure."""
+        for _ in range(1000):  # an asynchronous task in a loop without a user task stops here
+            if not self.continue_async():
+                return
+
     def retry(self) -> None:
         """Run the failed task again (its cause fixed), then the engine until it waits; raises
         EngineFailure when it fails again. Resetting the task gives it its parent's data again,
-        i.e. what it had when it first ran."""
+        i.e. what it had when it first ran. A failed asynchronous task runs here too, at once."""
         self._state_json = None  # the workflow changes
+        retried = []
         while (failed := self._failed_task()) is not None:
             self.workflow.reset_from_task_id(failed.id)
-        self._engine_steps()
+            retried.append(failed.id)
+        self._engine_steps([task for task in self.due_async_tasks() if task.id in retried])
 
     def fire_timers(self) -> None:
         self._state_json = None  # the workflow changes

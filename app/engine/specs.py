@@ -79,6 +79,32 @@ def properties(task_spec) -> dict:
     return task_spec.extensions.get("properties", {}) if hasattr(task_spec, "extensions") else {}
 
 
+#: The property that makes a service or script task asynchronous (Camunda's ``asyncBefore``): the
+#: engine stops in front of it, the instance is saved as due, and the worker runs it in its own
+#: transaction. Values: ``true`` or ``false``.
+ASYNC = "async"
+
+
+def is_async(task_spec) -> bool:
+    return properties(task_spec).get(ASYNC) == "true"
+
+
+def _check_async(task_spec) -> str | None:
+    """Why the ``async`` property of ``task_spec`` is refused, in French; None when it is fine."""
+    value = properties(task_spec).get(ASYNC)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        return f"propriété async « {value} » invalide : attendu true ou false."
+    if value == "true" and not isinstance(task_spec, (ServiceTask, ScriptTask)):
+        if isinstance(task_spec, UserTask):
+            return ("une tâche utilisateur ne peut pas s'exécuter en arrière-plan : elle attend déjà une personne. "
+                    "Seules les tâches de service et les tâches script s'exécutent par le worker.")
+        return ("cet élément ne peut pas s'exécuter en arrière-plan : seules les tâches de service et les tâches "
+                "script s'exécutent par le worker.")
+    return None
+
+
 def _steps(spec, subprocess_specs) -> tuple[Step, ...]:
     steps = {}
     for _, task_spec in all_task_specs(spec, subprocess_specs):
@@ -238,6 +264,9 @@ def check(processes: dict[str, tuple]) -> list[Problem]:
                     problem(f"durée « {duration} » invalide : attendu une durée ISO 8601, par exemple P15D.")
             if isinstance(task_spec, ServiceTask):
                 problems.extend(_check_service(process.file, task_spec))
+            refusal = _check_async(task_spec)
+            if refusal:
+                problem(refusal)
             if isinstance(task_spec, SubWorkflowTask) and task_spec.spec not in subprocess_specs \
                     and task_spec.spec != spec.name:
                 problem(f"l'activité appelle le processus « {task_spec.spec} », introuvable.")

@@ -89,6 +89,8 @@ class WorkflowInstance(db.Model):
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Earliest deadline among the timers the instance waits on (for the timer worker).
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Since when an asynchronous task waits for the worker (None: none does); written by Run.save.
+    async_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

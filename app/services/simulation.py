@@ -355,6 +355,7 @@ class Sandbox:
         token = _watched.set(watched)
         try:
             act()
+            self.run.continue_all_async()  # no worker in a simulation: its asynchronous tasks run at the step
         except EngineFailure as failure:
             incident = {"element": failure.task_name, "label": failure.label, "handler": failure.handler,
                         "reason": str(failure.original)}

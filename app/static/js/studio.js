@@ -237,6 +237,13 @@
       renderUserTask(element);
     }
     if (element.type === "bpmn:ServiceTask") { renderService(element); }
+    if (element.type === "bpmn:ServiceTask" || element.type === "bpmn:ScriptTask") {
+      /* The « async » property (absent: run inside the request that reaches the task). */
+      panel.appendChild(checkboxes("Exécution", [{ value: "true", label: "Exécuter en arrière-plan (par le worker)" }],
+        property(bo, "async") === "true" ? ["true"] : [], function (values) {
+          setOptionalProperty(element, "async", values.length ? "true" : "");
+        }, { name: "async", hint: "Coché : la page répond sans attendre cette tâche (un PDF à produire, un service lent) ; le worker l'exécute juste après, dans sa propre transaction, puis la suite du processus. Un échec ouvre un incident." }));
+    }
     if (/Task$|CallActivity$|Event$/.test(element.type)) {
       panel.appendChild(field("Étape du suivi fournisseur", property(bo, "timelineLabel"), function (value) {
         setOptionalProperty(element, "timelineLabel", value);
