@@ -1,6 +1,5 @@
 """« Faire une demande complémentaire » (guide chapter 5): the form, the rules between a supplier's
 enrolments, and the shared instruction diagram."""
-import re
 
 import pytest
 
@@ -10,17 +9,11 @@ from complementary_steps import Filer
 from instruction_steps import PENDING_DPI, Agent, Holder, file_request
 from journey import Supplier
 from files import pdf_bytes
+from rows import stored
 
 MEDISOFT = "81245367800011"     # editor of MSv2VIL014 (validated) and HOp2DPI027 (validated SONS DPI)
 BEAUJOLAIS = "34866299000038"   # editor of JGe2DPI009 and JGe2DPI015 (SONS DPI, not validated)
 DISTRIMED = "88412097300018"    # editor of nothing: a distributor
-
-
-def stored(app, public_id) -> EnrolmentRequest:
-    with app.app_context():
-        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
-        db.session.expunge(request)
-        return request
 
 
 def kinds(app, public_id) -> list[str]:

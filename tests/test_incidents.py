@@ -15,6 +15,7 @@ from browser import Browser
 from instruction_steps import Agent, file_request
 from journey import Journey, Supplier
 from people import log_in, make_user
+from rows import stored
 
 HELD = ("Un incident technique empêche pour le moment la suite du traitement de votre demande. "
         "Vos informations sont enregistrées : vous n'avez rien à ressaisir.")
@@ -31,13 +32,6 @@ def incidents_of(app, public_id) -> list[Incident]:
         for row in rows:
             db.session.expunge(row)
         return rows
-
-
-def stored(app, public_id) -> EnrolmentRequest:
-    with app.app_context():
-        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
-        db.session.expunge(request)
-        return request
 
 
 def break_handler(monkeypatch, name, failing=lambda ctx: True):

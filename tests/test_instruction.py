@@ -11,12 +11,7 @@ from app.worker import drain
 from files import jpeg_bytes, pdf_bytes
 from instruction_steps import PENDING_DPI, PENDING_NON_DPI, Agent, Holder, file_request
 from journey import Supplier
-
-def stored(app, public_id) -> EnrolmentRequest:
-    with app.app_context():
-        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
-        db.session.expunge(request)
-        return request
+from rows import stored
 
 
 def subjects(mailbox, email):

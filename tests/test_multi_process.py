@@ -24,6 +24,7 @@ from conftest import free_port
 from files import pdf_bytes
 from instruction_steps import Agent, Holder, link_in
 from journey import Journey
+from rows import stored
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 60  # seconds any one awaited condition may take
@@ -118,13 +119,6 @@ def _ready(url: str) -> bool:
         return False
 
 
-def request_row(portal, public_id) -> EnrolmentRequest:
-    with portal.app_context():
-        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
-        db.session.expunge(request)
-        return request
-
-
 def documents_of(portal, public_id) -> dict[str, Document]:
     """File name → document (the portal's recap under its kind)."""
     with portal.app_context():
@@ -175,11 +169,11 @@ def test_two_web_and_two_worker_processes_carry_an_enrolment_and_its_instruction
 def _enrolment_and_instruction(portal, s3, smtp_server, url_a, url_b, workers):
     # The supplier files on A: their uploads land in the bucket.
     journey = Journey(LiveClient(url_a))
-    confirmation = journey.complete()
+    confirmation = journey.complete(worker=False)  # the worker processes make the recap PDF
     public_id = confirmation.url.split("/")[2]
     number = confirmation.texts("//*[@id='request-number']")[0]
     email = journey.supplier.holder_email
-    # The recap PDF exists once « Terminer » or a worker has made it.
+    # The recap PDF exists once a worker process has made it.
     wait_for(lambda: "recap_pdf" in documents_of(portal, public_id), "le récapitulatif (PDF)", workers)
     filed = documents_of(portal, public_id)
     assert set(filed) >= {"certificat-referencement.pdf", "cni-representant.jpg", "rib.pdf", "recap_pdf"}
@@ -197,7 +191,7 @@ def _enrolment_and_instruction(portal, s3, smtp_server, url_a, url_b, workers):
     agent = Agent(Served(portal, url_b))
     page = agent.decide(public_id, "demander_pieces", requested_types=["kbis"],
                         message="Merci de fournir un KBIS de moins de trois mois.")
-    assert page.status == 200 and request_row(portal, public_id).status == "awaiting_documents", page.alerts()
+    assert page.status == 200 and stored(portal, public_id).status == "awaiting_documents", page.alerts()
     wait_for(lambda: any(s.startswith("Demande de pièces") for s in subjects_to(smtp_server, email)),
              "le courriel de demande de pièces", workers)
     [asked] = [m["message"] for m in smtp_server.received
@@ -217,7 +211,7 @@ def _enrolment_and_instruction(portal, s3, smtp_server, url_a, url_b, workers):
     # The agent, on B, sees the deposit, downloads it and validates.
     assert "kbis.pdf" in agent.review(public_id).content
     page = agent.decide(public_id, "valider")
-    assert page.status == 200 and request_row(portal, public_id).status == "validated", page.alerts()
+    assert page.status == 200 and stored(portal, public_id).status == "validated", page.alerts()
 
     # The workers send every mail once: acknowledgment, request for documents, validation,
     # identifiant and password link.

@@ -18,6 +18,7 @@ from browser import Browser
 from instruction_steps import Agent, file_request
 from people import log_in, make_user
 from studio import Analyst
+from rows import stored
 
 QUEUE = "/gestion/demandes"
 
@@ -82,13 +83,6 @@ def flashed(page) -> str:
 
 def numbers(page) -> list[str]:
     return page.doc.xpath('//*[@id="queue"]//tbody/tr/@data-number')
-
-
-def stored(portal, public_id) -> EnrolmentRequest:
-    with portal.app_context():
-        request = db.session.scalar(db.select(EnrolmentRequest).where(EnrolmentRequest.public_id == public_id))
-        db.session.expunge(request)
-        return request
 
 
 def user_id(portal, login) -> int:
