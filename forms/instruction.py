@@ -5,8 +5,6 @@ from flask_wtf.file import FileField
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.extensions import db
-from app.models import Document
 from app.package import document_types
 from app.services import documents
 
@@ -97,10 +95,8 @@ class SupportingDocumentsForm(TaskForm):
         return f"deposit:{self.task.id}"
 
     def imported(self):
-        """This round's documents (a query: the request's documents of every round are not loaded)."""
-        return db.session.scalars(db.select(Document).where(Document.request_id == self.enrolment.id,
-                                                            Document.field == self.round_marker)
-                                  .order_by(Document.id)).all()
+        """This round's documents (the request's documents of every round are not loaded)."""
+        return documents.uploaded_through(self.enrolment, [self.round_marker])
 
     def run_local_action(self, action: str, actor: str) -> str | None:
         """« Importer »: store the chosen file as a document of the chosen type. Returns the

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import ProcessPackage, WaitingLane, WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .setup import SERIALIZER
-from .specs import ProcessSpec, Step, current_version, is_async, load_spec, properties
+from .specs import ProcessSpec, Step, current_version, is_async, load_spec, properties, spec_key
 
 
 class EngineFailure(Exception):
@@ -99,11 +99,6 @@ class UserTask:
     can_go_back: bool
 
 
-def _spec_key(instance: WorkflowInstance) -> tuple:
-    version = instance.process_version
-    return version.id, version.sha256
-
-
 def _is_timer(event) -> bool:
     return "Timer" in event.event_type or event.event_type == "TimeDateEventDefinition"
 
@@ -119,7 +114,7 @@ class Run:
         #: The stored JSON the workflow is exactly, while it is (loaded or saved, not changed since):
         #: what ``release`` keeps it under.
         self._state_json: str | None = None
-        self._spec_key = _spec_key(instance)
+        self._spec_key = spec_key(instance.process_version)
         #: Whether an asynchronous task waits for the worker, as the last engine run left it; False
         #: after a failure too (the incident's retry runs the engine again and says what is due);
         #: None when the engine did not run: the stored marker stays as it is.
@@ -152,7 +147,7 @@ class Run:
         state (``reuse``, app/engine/cache.py), or restored from the stored JSON."""
         spec = load_spec(instance.process_version)
         state = instance.state_json
-        workflow = WORKFLOWS.take(_spec_key(instance), state) if reuse else None
+        workflow = WORKFLOWS.take(spec_key(instance.process_version), state) if reuse else None
         if workflow is None:
             workflow = SERIALIZER.registry.restore(json.loads(state), process_spec=spec)
         run = cls(instance, workflow, spec, request)

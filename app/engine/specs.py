@@ -389,8 +389,14 @@ def current_version(process_id: str) -> ProcessVersion | None:
         ProcessVersion.process_id == process_id, ProcessVersion.is_current.is_(True)))
 
 
+def spec_key(version: ProcessVersion) -> tuple:
+    """What identifies a parsed spec in this process's caches (ids are reused by a database made
+    anew, e.g. in tests: the SHA-256 tells the versions apart)."""
+    return version.id, version.sha256
+
+
 def load_spec(version: ProcessVersion) -> ProcessSpec:
-    key = (version.id, version.sha256)
+    key = spec_key(version)
     cached = _cache.get(key)
     if cached is None:
         stored = json.loads(version.spec_json)

@@ -648,17 +648,20 @@ def store_generated(request, kind: str, filename: str, data: bytes,
     return store(request, kind, checked, uploaded_by=uploaded_by, state=FILED)
 
 
-def by_field(request, fields) -> dict:
-    """{field name: the request's latest document uploaded through it}, for the given form fields
-    (one query, whatever the number of the request's other documents)."""
+def uploaded_through(request, fields) -> list[Document]:
+    """The request's documents uploaded through the given form fields (or deposit rounds' markers),
+    oldest first: one query, whatever the number of the request's other documents."""
     if not fields:
-        return {}
+        return []
     if request.id is None:  # not flushed yet: what it holds in memory
-        found = request.documents
-    else:
-        found = db.session.scalars(db.select(Document).where(
-            Document.request_id == request.id, Document.field.in_(fields)).order_by(Document.id))
-    return {document.field: document for document in found if document.field in fields}
+        return [document for document in request.documents if document.field in fields]
+    return db.session.scalars(db.select(Document).where(
+        Document.request_id == request.id, Document.field.in_(fields)).order_by(Document.id)).all()
+
+
+def by_field(request, fields) -> dict:
+    """{field name: the request's latest document uploaded through it}, for the given form fields."""
+    return {document.field: document for document in uploaded_through(request, fields)}
 
 
 def file_drafts(request, data: dict) -> int:
