@@ -67,6 +67,9 @@ class When:
             raise StopValidation(self.message)
 
 
+_UNREAD = object()
+
+
 class DocumentField(FileField):
     """A file upload that becomes a document of the request, of the type ``kind`` (a code of the
     package's document types, looked up when the form is built: its label, limits and help).
@@ -86,10 +89,21 @@ class DocumentField(FileField):
         self.kind = kind
         self.accept = self.document_type.accept
         self.optional = optional
-        self.document = None        # the document deposited for this field, if any
+        self._document = _UNREAD    # the document deposited for this field, if any: read when asked
+        self.load_documents = None  # set by the form: reads the deposits of all its document fields
         self.upload_error = None    # why the file just posted was refused
         if not optional and not any(isinstance(v, When) for v in self.validators):
             self.flags.required = True
+
+    @property
+    def document(self):
+        if self._document is _UNREAD:
+            self.load_documents()
+        return self._document
+
+    @document.setter
+    def document(self, value):
+        self._document = value
 
     def pre_validate(self, form):
         if self.upload_error:
@@ -151,9 +165,15 @@ class TaskForm(FlaskForm):
         self.enrolment = request
         super().__init__(formdata=formdata, data=self.initial(task.data))
         fields = self.document_fields()
-        deposited = documents.by_field(request, [field.name for field in fields])
+
+        def load_documents():  # one query for all the fields, when one of them is first asked
+            deposited = documents.by_field(request, [field.name for field in fields])
+            for field in fields:
+                if field._document is _UNREAD:
+                    field._document = deposited.get(field.name)
+
         for field in fields:
-            field.document = deposited.get(field.name)
+            field.load_documents = load_documents
 
     # --- building ---
 
