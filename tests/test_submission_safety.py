@@ -121,3 +121,43 @@ def test_a_failing_recap_keeps_the_request_until_it_is_retried(portal, ready_to_
     page = ready_to_finish.browser.get(form.page.url)
     assert page.h1 == "Confirmation" and "ENR0001M0" in page.content
     assert "Télécharger le récapitulatif (PDF)" in page.content
+
+
+@pytest.fixture
+def overtake(monkeypatch):
+    """From its call on, another submission commits each step between the step's load and its save:
+    the instance's version moves under it (as when two browsers race, made deterministic)."""
+    from app.engine import Run
+    complete = Run.complete
+
+    def overtaken_complete(run, *args, **kwargs):
+        db.session.connection().exec_driver_sql(
+            "UPDATE workflow_instance SET lock_version = lock_version + 1 WHERE id = %d" % run.instance.id)
+        return complete(run, *args, **kwargs)
+
+    return lambda: monkeypatch.setattr(Run, "complete", overtaken_complete)
+
+
+def test_an_overtaken_step_is_undone_and_shown_again(portal, client, overtake):
+    journey = Journey(client)
+    journey.start()
+    journey.until("vat_regime")
+    overtake()
+    page = journey.fill().submit(journey._submit_label())
+    assert page.status == 409 and "Cette étape a déjà été enregistrée" in page.content
+    assert journey.browser.get(page.url).doc.xpath("//form[@data-form-key='vat_regime']")
+
+
+def test_an_overtaken_step_keeps_the_file_posted_with_it(portal, client, overtake):
+    journey = Journey(client)
+    journey.start()
+    journey.until("bank_details")
+    overtake()
+    before = state(portal)["documents"]
+    page = journey.fill().submit(journey._submit_label())  # a new RIB, and the step lost the race
+    assert page.status == 409 and "Cette étape a déjà été enregistrée" in page.content
+    with portal.app_context():
+        kept = db.session.scalars(db.select(Document).where(Document.field == "doc_rib")).all()
+    assert state(portal)["documents"] == before + 1 and len(kept) == 1
+    assert files_on_disk(portal) == state(portal)["documents"]
+    assert "rib.pdf" in journey.browser.get(page.url).content  # the step shows the file just sent

@@ -1,17 +1,21 @@
 """Submitting a user-task form: one transaction per step.
 
 The uploaded files are checked and kept first (a valid file is never lost because another field is
-wrong). Then the form is validated, the task completed, the engine run and the state saved inside a
-savepoint: a stale or concurrent submission leaves no trace. When a task of the diagram fails
+wrong). Then the form is validated, the task completed, the engine run and the state saved: a stale
+or concurrent submission leaves no trace (undone in a savepoint when the transaction holds changes
+to keep, such as those files; by a rollback of the whole transaction otherwise). When a task of the diagram fails
 (a look-up service down, a handler error), what ran before it is kept and saved with the failed
 task, an incident is opened (``incidents``) and the user is told that the processing is held up.
 
 ``submit`` only flushes: the view that calls it owns the transaction and commits whatever the
-outcome (the accepted files are kept even when the form is refused; a stale submission's
-savepoint is already undone).
+outcome (the accepted files are kept even when the form is refused; a stale submission is already
+undone).
 """
+import contextlib
 from dataclasses import dataclass
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
@@ -82,11 +86,40 @@ def _touch(request, run: Run) -> None:
 
 
 def _save(change) -> Outcome:
-    """Run ``change`` in a savepoint: undone, and the step reported stale, when another submission
-    got there first."""
+    """Run ``change``: undone, and the step reported stale, when another submission got there
+    first. In a savepoint when the transaction already wrote something that must stay; otherwise a
+    rollback undoes it (a savepoint costs two statements and 5 % of a step)."""
+    keep = _written(db.session)
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested() if keep else contextlib.nullcontext():
             change()
     except (StaleDataError, TaskNotReady):
+        if not keep:
+            db.session.rollback()
         return Outcome(409, message=STALE, stale=True)
     return Outcome(303, done=True)
+
+
+_WRITTEN = "steps.written"
+
+
+def _written(session) -> bool:
+    """Whether the session's transaction holds changes: pending, flushed or executed."""
+    return bool(session.info.get(_WRITTEN) or session.new or session.dirty or session.deleted)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info[_WRITTEN] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction):
+    if transaction.parent is None:  # the transaction itself, not a savepoint
+        session.info.pop(_WRITTEN, None)
