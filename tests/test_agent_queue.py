@@ -2,7 +2,7 @@
 through HTTP with real accounts logged in through /connexion, on real filed requests."""
 import threading
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -496,6 +496,35 @@ def test_a_long_list_is_counted_up_to_a_limit_and_still_paged(portal, three, ali
         [["ENR0003M0"], ["ENR0002M0"], ["ENR0002M0"]]                           # past the end: the last
     # Once the filters leave few enough rows, the total is counted again.
     assert "Demandes d'enrôlement (1)" in queue(alice, status="toutes", type="INITIAL ANTICIPE").content
+
+
+def test_the_next_page_of_a_long_list_starts_after_the_last_row_shown(portal, three, alice, monkeypatch):
+    # « Suivant » in a long list carries the key of the page's last row (keyset): the next page is
+    # read from that row on, whatever its number, so page 200 costs what page 1 costs.
+    monkeypatch.setattr("app.web.agent.PER_PAGE", 1)
+    monkeypatch.setattr("app.services.listing.COUNT_LIMIT", 2)
+    first = queue(alice, status="toutes", sort="number", order="asc")
+    [link] = first.doc.xpath('//a[contains(@class, "fr-pagination__link--next")]/@href')
+    after = parse_qs(urlsplit(link).query)["after"][0]
+    [page_two] = first.doc.xpath('//nav[contains(@class, "fr-pagination")]//a[@title="Page 2"]/@href')
+    assert f"after={after}" in page_two and "after" not in " ".join(
+        first.doc.xpath('//nav[contains(@class, "fr-pagination")]//a[@title="Page 3"]/@href'))
+    second = first.follow("Suivant")
+    assert numbers(second) == ["ENR0002M0"]
+    # The cursor, not the number, says where the page starts (here: after ENR0001M0, « page 5 »),
+    # and the links of the page it leads to do not carry it on to other pages.
+    fifth = queue(alice, status="toutes", sort="number", order="asc", page="5", after=after)
+    assert numbers(fifth) == ["ENR0002M0"]
+    assert all("after=" + after not in href for href in fifth.doc.xpath('//nav[contains(@class, "fr-pagination")]//a/@href'))
+    # Newest first (the default order) too, with the default queue's lanes and statuses.
+    newest = queue(alice)
+    assert numbers(newest) == ["ENR0003M0"] and numbers(newest.follow("Suivant")) == ["ENR0002M0"]
+    # A cursor that is no row of this list (another filter, a typed value) leaves the page number.
+    for typed in ("999999", "abc", ""):
+        assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="3", after=typed)) == ["ENR0003M0"]
+    monkeypatch.setattr("app.services.listing.COUNT_LIMIT", 1)
+    recent = dict(status="toutes", deposited_from="2026-03-05")  # ENR0003M0, ENR0002M0: not ENR0001M0
+    assert numbers(queue(alice, **recent, page="1", after=after)) == ["ENR0003M0"]
 
 
 def test_sort_by_status_reads_the_statuses_in_turn_across_pages(portal, three, alice, monkeypatch):

@@ -11,10 +11,10 @@ or slices it, so that access control stays at the one choke point:
 from dataclasses import asdict, dataclass, fields
 from math import ceil
 
-from sqlalchemy import Boolean, and_, func, inspect
+from sqlalchemy import Boolean, and_, func, inspect, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList
+from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
@@ -50,6 +50,10 @@ class Page:
     per_page: int
     total: int | None
     ahead: int = 0
+    #: For a long list whose order allows it, where the next page starts: the primary key of this
+    #: page's last row, which the link to the next page carries (``after``), so that it reads its
+    #: rows from there (keyset) instead of skipping every row before them.
+    cursor: int | None = None
 
     @property
     def pages(self) -> int | None:
@@ -101,7 +105,7 @@ def page_number(value) -> int:
     return max(number, 1)
 
 
-def paginate(select, page, per_page: int = 20, options=(), runs=()) -> Page:
+def paginate(select, page, per_page: int = 20, options=(), runs=(), after=None) -> Page:
     """The page ``page`` of ``select`` (a select of one ORM entity, ordered by the caller: give it
     a total order, e.g. ending with the primary key, so that rows never move between pages).
 
@@ -115,7 +119,14 @@ def paginate(select, page, per_page: int = 20, options=(), runs=()) -> Page:
 
     ``runs``: for an order that no index serves, conditions that split the list into consecutive
     runs in that order (one per status, for the package's order of statuses), each ordered by
-    ``select``'s order: the page's keys are then read run by run, each by its own index."""
+    ``select``'s order: the page's keys are then read run by run, each by its own index.
+
+    ``after`` (from the query string too): the cursor of the previous page (``Page.cursor``, the key
+    of its last row). In a long list ordered by one column and the key, in one direction, the page
+    is then read from that row on, by the sort index, whatever its number: page 200 reached by
+    « Suivant » costs what page 1 costs. A cursor that is not a row of the list (it changed, or the
+    value was typed) is ignored: the page number is used. The lists that use it are sorted on a
+    column that none of their rows leaves empty."""
     mapper = inspect(select.column_descriptions[0]["entity"])
     [key] = mapper.primary_key
     unordered = select.order_by(None)
@@ -128,15 +139,53 @@ def paginate(select, page, per_page: int = 20, options=(), runs=()) -> Page:
     keys_select = select.with_only_columns(key)
     if total is None:
         keys_select = _in_sort_order(keys_select)
-    keys = _keys(keys_select, runs, (number - 1) * per_page, per_page * (AHEAD + 1) + 1)
+    limit = per_page * (AHEAD + 1) + 1
+    keyset = _keyset(select, key) if total is None and not runs else None
+    start = _start_after(select, keyset, after) if keyset is not None and number > 1 else None
+    if start is not None:
+        keys = list(db.session.scalars(keys_select.where(start).limit(limit)))
+    else:
+        keys = _keys(keys_select, runs, (number - 1) * per_page, limit)
     if total is None and not keys:
         # Past the end of a long list (a link kept from earlier, or typed): its last page.
         return paginate(select, ceil(_count(unordered.with_only_columns(key)) / per_page), per_page, options, runs)
     shown = keys[:per_page]
     rows = {mapper.primary_key_from_instance(row)[0]: row
             for row in db.session.scalars(db.select(mapper).where(key.in_(shown)).options(*options))}
+    ahead = len(keys) - len(shown)
     return Page(items=[rows[value] for value in shown], number=number, per_page=per_page, total=total,
-                ahead=len(keys) - len(shown))
+                ahead=ahead, cursor=shown[-1] if keyset is not None and ahead else None)
+
+
+def _keyset(select, key):
+    """(sort column, descending) when ``select`` is ordered by one column then ``key``, both in one
+    direction (what a keyset can follow); None otherwise."""
+    order = select._order_by_clauses
+    if len(order) != 2 or not all(isinstance(clause, UnaryExpression) for clause in order):
+        return None
+    (first, second) = order
+    descending = first.modifier is operators.desc_op
+    if (second.modifier is operators.desc_op) != descending or not second.element.compare(key):
+        return None
+    return first.element, descending
+
+
+def _start_after(select, keyset, after):
+    """The condition « comes after the row ``after`` » in ``select``'s order, or None when ``after``
+    is not a row of the list (or its sort value is empty)."""
+    try:
+        after = int(after)
+    except (TypeError, ValueError):
+        return None
+    column, descending = keyset
+    [key] = inspect(select.column_descriptions[0]["entity"]).primary_key
+    value = db.session.scalar(select.with_only_columns(column).order_by(None).where(key == after))
+    if value is None:
+        return None
+    beyond = operators.lt if descending else operators.gt
+    within = operators.le if descending else operators.ge
+    # The first term lets the sort index range-scan from the row; the second breaks ties.
+    return and_(within(column, value), or_(beyond(column, value), and_(column == value, beyond(key, after))))
 
 
 def _keys(select, runs, offset: int, limit: int) -> list:

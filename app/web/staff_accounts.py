@@ -15,7 +15,8 @@ PER_PAGE = 50
 @bp.get("")
 @access.require_capability("accounts")
 def index():
-    page = listing.paginate(db.select(User).order_by(User.login, User.id), request.args.get("page"), PER_PAGE)
+    page = listing.paginate(db.select(User).order_by(User.login, User.id), request.args.get("page"), PER_PAGE,
+                            after=request.args.get("after"))
     return render_template("accounts/index.html", page=page, roles=roles.current())
 
 
