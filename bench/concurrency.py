@@ -38,7 +38,16 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=3, help="drafts each client fills (3)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (2)")
     parser.add_argument("--database-url", help=f"a scratch PostgreSQL database (default: {SCRATCH}, recreated)")
+    parser.add_argument("--floor", type=int, metavar="N", help="instead of drafts: each client GETs each of "
+                        "the floor's pages N times (the cost of a request that does almost nothing)")
     return parser.parse_args()
+
+
+#: The floor: a request that does almost nothing, through the same server, app and hooks.
+FLOOR_PAGES = {
+    "/sante/vivant": "liveness, no database, no template",
+    "/": "home page: the DSFR layout, no query",
+}
 
 
 def scratch_database() -> str:
@@ -94,6 +103,32 @@ def supplier(url: str, rounds: int, counts: Counts, start: threading.Event) -> N
             return
 
 
+def prober(url: str, path: str, n: int, counts: Counts, start: threading.Event) -> None:
+    import httpx
+    with httpx.Client(base_url=url) as client:
+        start.wait()
+        for _ in range(n):
+            ok = client.get(path).status_code == 200
+            with counts.lock:
+                if ok:
+                    counts.done += 1
+                else:
+                    counts.refused += 1
+
+
+def measure(workers, clients: int, target, args) -> tuple[Counts, float, float]:
+    """Run ``clients`` threads of ``target(*args, counts, start)`` at once: (counts, wall, CPU)."""
+    counts, start = Counts(), threading.Event()
+    threads = [threading.Thread(target=target, args=(*args, counts, start)) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    cpu_before, began = cpu_seconds(workers), time.perf_counter()
+    start.set()
+    for thread in threads:
+        thread.join()
+    return counts, time.perf_counter() - began, cpu_seconds(workers) - cpu_before
+
+
 def main():
     args = parse_args()
     database = args.database_url or scratch_database()
@@ -119,15 +154,14 @@ def main():
             except httpx.TransportError:
                 time.sleep(0.1)
         workers = children(server.pid)
-        counts, start = Counts(), threading.Event()
-        threads = [threading.Thread(target=supplier, args=(url, args.rounds, counts, start)) for _ in range(args.clients)]
-        for thread in threads:
-            thread.start()
-        cpu_before, began = cpu_seconds(workers), time.perf_counter()
-        start.set()
-        for thread in threads:
-            thread.join()
-        wall, cpu = time.perf_counter() - began, cpu_seconds(workers) - cpu_before
+        if args.floor:
+            print(f"\n{args.clients} clients × {args.floor} GETs of each page, gunicorn {args.workers} processes")
+            for path, what in FLOOR_PAGES.items():
+                counts, wall, cpu = measure(workers, args.clients, prober, (url, path, args.floor))
+                print(f"  {path:14} {cpu / max(counts.done, 1) * 1000:5.2f} ms of gunicorn CPU per request "
+                      f"({counts.done} answered 200, {counts.refused} other; {what})")
+            return
+        counts, wall, cpu = measure(workers, args.clients, supplier, (url, args.rounds))
     finally:
         server.terminate()
         server.wait(timeout=30)
