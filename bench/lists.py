@@ -103,12 +103,12 @@ def seed(app, total: int) -> dict:
         return samples
 
 
-def next_of(browser, url: str) -> str:
-    """The « Suivant » link of ``url``'s page, as an agent reaches the page after it: it
-    carries the cursor of the page's last row (listing.Page.cursor)."""
+def next_of(browser, url: str, direction: str = "next") -> str:
+    """The « Suivant » (or « Précédent »: ``direction`` "prev") link of ``url``'s page, as an agent
+    reaches the page after (before) it: it carries the cursor of the page's last (first) row."""
     from lxml import html
     page = html.fromstring(browser.client.get(url).get_data(as_text=True))
-    [href] = page.xpath('//a[contains(@class, "fr-pagination__link--next")]/@href')
+    [href] = page.xpath(f'//a[contains(@class, "fr-pagination__link--{direction}")]/@href')
     return href
 
 
@@ -142,6 +142,8 @@ def main():
             ("queue « À instruire », page 1", agent, "/gestion/demandes"),
             ("queue « À instruire », page 200", agent, next_of(agent, "/gestion/demandes?page=199")),
             ("queue « À instruire », page 200 typed (?page=200)", agent, "/gestion/demandes?page=200"),
+            ("queue « À instruire », page 199 by « Précédent »", agent,
+             next_of(agent, next_of(agent, "/gestion/demandes?page=199"), "prev")),
             ("queue all statuses, page 1", agent, "/gestion/demandes?status=toutes"),
             ("queue all statuses, page 200", agent, next_of(agent, "/gestion/demandes?status=toutes&page=199")),
             ("queue one status, sorted by number", agent, "/gestion/demandes?status=validated&sort=number&order=asc"),

@@ -511,6 +511,15 @@ def test_the_next_page_of_a_long_list_starts_after_the_last_row_shown(portal, th
         first.doc.xpath('//nav[contains(@class, "fr-pagination")]//a[@title="Page 3"]/@href'))
     second = first.follow("Suivant")
     assert numbers(second) == ["ENR0002M0"]
+    # « Précédent » carries the key of the page's first row: the page before it is read backwards
+    # from there.
+    [back] = second.doc.xpath('//a[contains(@class, "fr-pagination__link--prev")]/@href')
+    before = parse_qs(urlsplit(back).query)["before"][0]
+    assert numbers(second.follow("Précédent")) == ["ENR0001M0"]
+    assert numbers(second.follow("Suivant").follow("Précédent")) == ["ENR0002M0"]
+    assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="7", before=before)) == ["ENR0001M0"]
+    assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="2", before=after)) == \
+        ["ENR0002M0"]  # no page before ENR0001M0: the number says which
     # The cursor, not the number, says where the page starts (here: after ENR0001M0, « page 5 »),
     # and the links of the page it leads to do not carry it on to other pages.
     fifth = queue(alice, status="toutes", sort="number", order="asc", page="5", after=after)
@@ -522,6 +531,7 @@ def test_the_next_page_of_a_long_list_starts_after_the_last_row_shown(portal, th
     # A cursor that is no row of this list (another filter, a typed value) leaves the page number.
     for typed in ("999999", "abc", ""):
         assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="3", after=typed)) == ["ENR0003M0"]
+        assert numbers(queue(alice, status="toutes", sort="number", order="asc", page="2", before=typed)) == ["ENR0002M0"]
     monkeypatch.setattr("app.services.listing.COUNT_LIMIT", 1)
     recent = dict(status="toutes", deposited_from="2026-03-05")  # ENR0003M0, ENR0002M0: not ENR0001M0
     assert numbers(queue(alice, **recent, page="1", after=after)) == ["ENR0003M0"]

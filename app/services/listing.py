@@ -50,10 +50,11 @@ class Page:
     per_page: int
     total: int | None
     ahead: int = 0
-    #: For a long list whose order allows it, where the next page starts: the primary key of this
-    #: page's last row, which the link to the next page carries (``after``), so that it reads its
-    #: rows from there (keyset) instead of skipping every row before them.
-    cursor: int | None = None
+    #: For a long list whose order allows it (keyset): the primary keys of this page's last and
+    #: first rows, which the links to the next and previous pages carry (``after``, ``before``), so
+    #: that they read their rows from there instead of skipping every row before them.
+    after: int | None = None
+    before: int | None = None
 
     @property
     def pages(self) -> int | None:
@@ -105,7 +106,7 @@ def page_number(value) -> int:
     return max(number, 1)
 
 
-def paginate(select, page, per_page: int = 20, options=(), runs=(), after=None) -> Page:
+def paginate(select, page, per_page: int = 20, options=(), runs=(), after=None, before=None) -> Page:
     """The page ``page`` of ``select`` (a select of one ORM entity, ordered by the caller: give it
     a total order, e.g. ending with the primary key, so that rows never move between pages).
 
@@ -121,12 +122,13 @@ def paginate(select, page, per_page: int = 20, options=(), runs=(), after=None) 
     runs in that order (one per status, for the package's order of statuses), each ordered by
     ``select``'s order: the page's keys are then read run by run, each by its own index.
 
-    ``after`` (from the query string too): the cursor of the previous page (``Page.cursor``, the key
-    of its last row). In a long list ordered by one column and the key, in one direction, the page
-    is then read from that row on, by the sort index, whatever its number: page 200 reached by
-    « Suivant » costs what page 1 costs. A cursor that is not a row of the list (it changed, or the
-    value was typed) is ignored: the page number is used. The lists that use it are sorted on a
-    column that none of their rows leaves empty."""
+    ``after`` / ``before`` (from the query string too): the cursor of the page before / after this
+    one (``Page.after``, the key of its last row; ``Page.before``, of its first). In a long list
+    ordered by one column and the key, in one direction, the page is then read from that row on
+    (backwards for ``before``), by the sort index, whatever its number: page 200 reached by
+    « Suivant », or page 199 by « Précédent » from it, costs what page 1 costs. A cursor that is not
+    a row of the list (it changed, or the value was typed) is ignored: the page number is used. The
+    lists that use it are sorted on a column that none of their rows leaves empty."""
     mapper = inspect(select.column_descriptions[0]["entity"])
     [key] = mapper.primary_key
     unordered = select.order_by(None)
@@ -141,10 +143,9 @@ def paginate(select, page, per_page: int = 20, options=(), runs=(), after=None) 
         keys_select = _in_sort_order(keys_select)
     limit = per_page * (AHEAD + 1) + 1
     keyset = _keyset(select, key) if total is None and not runs else None
-    start = _start_after(select, keyset, after) if keyset is not None and number > 1 else None
-    if start is not None:
-        keys = list(db.session.scalars(keys_select.where(start).limit(limit)))
-    else:
+    keys = _keys_by_cursor(select, keys_select, keyset, after, before, per_page, limit) \
+        if keyset is not None and number > 1 else None
+    if keys is None:
         keys = _keys(keys_select, runs, (number - 1) * per_page, limit)
     if total is None and not keys:
         # Past the end of a long list (a link kept from earlier, or typed): its last page.
@@ -154,7 +155,8 @@ def paginate(select, page, per_page: int = 20, options=(), runs=(), after=None) 
             for row in db.session.scalars(db.select(mapper).where(key.in_(shown)).options(*options))}
     ahead = len(keys) - len(shown)
     return Page(items=[rows[value] for value in shown], number=number, per_page=per_page, total=total,
-                ahead=ahead, cursor=shown[-1] if keyset is not None and ahead else None)
+                ahead=ahead, after=shown[-1] if keyset is not None and ahead else None,
+                before=shown[0] if keyset is not None and number > 1 and shown else None)
 
 
 def _keyset(select, key):
@@ -170,22 +172,45 @@ def _keyset(select, key):
     return first.element, descending
 
 
-def _start_after(select, keyset, after):
-    """The condition « comes after the row ``after`` » in ``select``'s order, or None when ``after``
-    is not a row of the list (or its sort value is empty)."""
+def _keys_by_cursor(select, keys_select, keyset, after, before, per_page: int, limit: int):
+    """The page's keys (and up to ``limit`` with those that follow) read from a cursor: after the
+    row ``after``, or the ``per_page`` rows before the row ``before``; None when neither names a
+    row of the list, or when fewer than a page precede ``before`` (near the start, the number
+    says it better)."""
+    if after:
+        start = _beyond(select, keyset, after, forward=True)
+        return None if start is None else list(db.session.scalars(keys_select.where(start).limit(limit)))
+    end = _beyond(select, keyset, before, forward=False) if before else None
+    if end is None:
+        return None
+    column, descending = keyset
+    [key] = inspect(select.column_descriptions[0]["entity"]).primary_key
+    backwards = (operators.asc_op if descending else operators.desc_op)
+    reverse = keys_select.order_by(None).order_by(UnaryExpression(column, modifier=backwards),
+                                                   UnaryExpression(key, modifier=backwards))
+    page = list(db.session.scalars(reverse.where(end).limit(per_page)))[::-1]
+    if len(page) < per_page:
+        return None
+    return page + list(db.session.scalars(keys_select.where(_beyond(select, keyset, page[-1], forward=True))
+                                          .limit(limit - per_page)))
+
+
+def _beyond(select, keyset, cursor, forward: bool):
+    """The condition « comes after (``forward``) or before the row ``cursor`` » in ``select``'s
+    order, or None when ``cursor`` is not a row of the list (or its sort value is empty)."""
     try:
-        after = int(after)
+        cursor = int(cursor)
     except (TypeError, ValueError):
         return None
     column, descending = keyset
     [key] = inspect(select.column_descriptions[0]["entity"]).primary_key
-    value = db.session.scalar(select.with_only_columns(column).order_by(None).where(key == after))
+    value = db.session.scalar(select.with_only_columns(column).order_by(None).where(key == cursor))
     if value is None:
         return None
-    beyond = operators.lt if descending else operators.gt
-    within = operators.le if descending else operators.ge
+    beyond = operators.lt if descending == forward else operators.gt
+    within = operators.le if descending == forward else operators.ge
     # The first term lets the sort index range-scan from the row; the second breaks ties.
-    return and_(within(column, value), or_(beyond(column, value), and_(column == value, beyond(key, after))))
+    return and_(within(column, value), or_(beyond(column, value), and_(column == value, beyond(key, cursor))))
 
 
 def _keys(select, runs, offset: int, limit: int) -> list:

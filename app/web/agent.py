@@ -76,9 +76,10 @@ def queue():
     order = "asc" if request.args.get("order") == "asc" else "desc"
     query = _sorted(_filtered(form, listing.Criteria.from_args(request.args)), sort, order)
     page = listing.paginate(query, request.args.get("page"), PER_PAGE, after=request.args.get("after"),
+                            before=request.args.get("before"),
                             options=[selectinload(EnrolmentRequest.claimed_by)],
                             runs=_status_runs(order) if sort == "status" else ())
-    query_args = {key: value for key, value in request.args.items() if key not in ("page", "after") and value}
+    query_args = {key: value for key, value in request.args.items() if key not in ("page", "after", "before") and value}
     return render_template("agent/queue.html", form=form, page=page, sort=sort, order=order,
                            query_args=query_args)
 

@@ -16,7 +16,7 @@ PER_PAGE = 50
 @access.require_capability("accounts")
 def index():
     page = listing.paginate(db.select(User).order_by(User.login, User.id), request.args.get("page"), PER_PAGE,
-                            after=request.args.get("after"))
+                            after=request.args.get("after"), before=request.args.get("before"))
     return render_template("accounts/index.html", page=page, roles=roles.current())
 
 

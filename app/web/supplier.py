@@ -27,7 +27,8 @@ def home():
 def requests():
     criteria = listing.Criteria.from_args(request.args)
     page = listing.paginate(listing.newest_first(criteria.apply(access.visible_requests())),
-                            request.args.get("page"), PER_PAGE, after=request.args.get("after"))
+                            request.args.get("page"), PER_PAGE,
+                            after=request.args.get("after"), before=request.args.get("before"))
     return render_template("supplier/requests.html", criteria=criteria, page=page,
                            statuses=statuses.current().submitted, types=TYPES, hints=listing.HINTS)
 
