@@ -32,6 +32,7 @@ CAPABILITIES = {
     "incidents": "Traiter les incidents",
     "mails": "Suivre les courriels en attente ou en échec",
     "accounts": "Gérer les comptes et leurs rôles",
+    "integrations": "Gérer les intégrations : jetons d'API et webhooks",
 }
 
 #: What the check keeps whatever the table says: (capability, role that must keep it).
