@@ -142,6 +142,9 @@ class TaskForm(FlaskForm):
 
     class Meta:
         locales = ("fr_FR", "fr")
+        # Every POST's token is checked before any view by the app's CSRFProtect (the pages post
+        # ``csrf_token()``); a token of the form's own would be made and checked a second time.
+        csrf = False
 
     form_key: str = ""
     #: Label of the button that completes the task.
