@@ -121,6 +121,25 @@ def test_logging_out_ends_the_session(app, client):
     assert client.get("/deconnexion").status_code == 405   # only a form button logs out
 
 
+def test_a_logged_in_session_taken_to_another_browser_is_not_logged_in(app, client):
+    login, password = make_user(app, "agent")
+    log_in(Browser(client), login, password)
+    stolen = app.test_client()
+    stolen.environ_base["HTTP_USER_AGENT"] = "un autre navigateur"
+    stolen.set_cookie("session", client.get_cookie("session").value)
+    assert Browser(stolen).get("/gestion/demandes").url.startswith("/connexion")
+    assert Browser(client).get("/gestion/demandes").status == 200  # still logged in where it was opened
+
+
+def test_an_anonymous_suppliers_pages_leave_the_session_cookie_alone(portal, client):
+    # A supplier filling a request without an account has a session (their drafts): reading the
+    # step page neither rewrites it nor clears a « remember me » cookie (the portal sets none).
+    journey = Journey(client)
+    journey.start()
+    response = client.get(journey.page.url)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
 def test_a_hash_made_with_older_parameters_is_upgraded_at_login(app, client):
     login, password = make_user(app, "agent")
     with app.app_context():
