@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import clock
 from ..engine import EngineFailure, Run, TaskNotReady
 from ..extensions import db
-from . import audit, enrolment, incidents
+from . import audit, enrolment, incidents, webhooks
 
 STALE = ("Cette étape a déjà été enregistrée, par exemple depuis un autre onglet ou par un double clic. "
          "La page affiche maintenant l'étape où en est votre demande.")
@@ -72,6 +72,9 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
         audited = form.audit()
         if audited:
             audit.record(audited[0], request, reason=audited[1])
+        announced = form.event()
+        if announced:
+            webhooks.emit(announced[0], request, **announced[1])
         _touch(request, run)
         if failure is not None:
             incidents.record(request, failure, actor)
