@@ -64,6 +64,9 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
     def complete():
         nonlocal failure
         data = form.task_data()
+        announced = form.event()  # queued first: the decision or the deposit, then the statuses it leads to
+        if announced:
+            webhooks.emit(announced[0], request, **announced[1])
         try:
             run.complete(task.id, lane, data, actor_id=actor_id)
         except EngineFailure as failed:  # keep the completed task and what ran up to the failure
@@ -72,9 +75,6 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
         audited = form.audit()
         if audited:
             audit.record(audited[0], request, reason=audited[1])
-        announced = form.event()
-        if announced:
-            webhooks.emit(announced[0], request, **announced[1])
         _touch(request, run)
         if failure is not None:
             incidents.record(request, failure, actor)

@@ -211,10 +211,12 @@ def _status_set(request, value, previous, _initiator):
     with db.session.no_autoflush:  # the change is under way: nothing is flushed before it is done
         if request.number is None:
             return
-        emit(STATUS_CHANGED, request, previous_status=previous)
-        outcome = statuses.of(value)
-        if outcome.validated or outcome.rejected:
-            emit(VALIDATED if outcome.validated else REJECTED, request, previous_status=previous)
+        new = statuses.of(value)
+        # the attribute still holds the previous value while this runs: the payload says the new one
+        change = {"status": value, "status_label": new.agent_label, "previous_status": previous}
+        emit(STATUS_CHANGED, request, **change)
+        if new.validated or new.rejected:
+            emit(VALIDATED if new.validated else REJECTED, request, **change)
 
 
 def documents_requested(codes, message: str) -> tuple[str, dict]:
