@@ -31,6 +31,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -243,11 +244,25 @@ def signed_headers(secret: str, message_id: str, moment: datetime, body: str) ->
             "content-type": "application/json", "user-agent": USER_AGENT}
 
 
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    """The process's HTTP client, made once: making one costs about 60 ms (its TLS context), an
+    attempt with it about 4 ms on loopback. Thread-safe; it follows no redirect."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(follow_redirects=False)
+        return _client
+
+
 def _post(row: WebhookDelivery) -> tuple[int, str]:
-    """One HTTP attempt: (status code, first bytes of the answer). No redirect is followed."""
+    """One HTTP attempt: (status code, first bytes of the answer)."""
     headers = signed_headers(row.endpoint.secret, row.message_id, clock.now(), row.payload)
-    with httpx.stream("POST", row.endpoint.url, content=row.payload.encode(), headers=headers,
-                      timeout=float(current_app.config["WEBHOOK_TIMEOUT"]), follow_redirects=False) as response:
+    with _http().stream("POST", row.endpoint.url, content=row.payload.encode(), headers=headers,
+                        timeout=float(current_app.config["WEBHOOK_TIMEOUT"])) as response:
         excerpt = next(response.iter_bytes(500), b"")
     return response.status_code, excerpt.decode(errors="replace")
 
