@@ -6,11 +6,10 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .mail import PENDING  # the outboxes share their statuses (app/services/retries.py); FAILED too
 from .types import UTCDateTime
 
-PENDING = "pending"
 DELIVERED = "delivered"
-FAILED = "failed"
 
 
 class WebhookEndpoint(db.Model):

@@ -5,8 +5,7 @@ from datetime import timedelta
 
 from .. import clock
 from ..extensions import db
-
-PENDING = "pending"
+from ..models.mail import PENDING
 
 
 def next_due(model, *conditions):

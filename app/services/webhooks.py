@@ -44,7 +44,8 @@ from sqlalchemy.orm import aliased
 from .. import clock
 from ..extensions import db
 from ..models import EnrolmentRequest, WebhookDelivery, WebhookEndpoint
-from ..models.webhook import DELIVERED, FAILED, PENDING
+from ..models.mail import FAILED, PENDING
+from ..models.webhook import DELIVERED
 from ..package import document_types, statuses
 from . import audit, outbox, retries
 
