@@ -291,7 +291,8 @@ def test_the_endpoint_form_refuses_bad_input_in_french_and_keeps_it(portal):
     assert page.errors()["events"] == ["Choisissez au moins un événement à envoyer."]
     assert page.doc.xpath("//input[@name='url']/@value") == ["http://exemple.fr/hooks"]
     assert page.doc.xpath("//input[@name='description']/@value") == ["Suivi"]
-    for url in ("http://127.0.0.1:9/hooks", "exemple.fr/hooks", "https://utilisateur:motdepasse@exemple.fr/"):
+    for url in ("http://127.0.0.1:9/hooks", "exemple.fr/hooks", "https://utilisateur:motdepasse@exemple.fr/",
+                "https://exemple.fr:port/", "https://exem ple.fr/"):
         page = page.form("webhook-form").fill(url=url, events=["request.filed"]).submit("Enregistrer")
         assert page.status == 422 and page.errors()["url"], url  # loopback over http: development only
     portal.config["WEBHOOK_ALLOW_HTTP_LOOPBACK"] = True

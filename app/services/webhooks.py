@@ -100,7 +100,7 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
     except ValueError:
         return "Cette adresse n'est pas une URL valide. Format attendu : https://exemple.fr/webhooks"
-    if parts.scheme not in ("https", "http") or not host:
+    if parts.scheme not in ("https", "http") or not host or any(c.isspace() for c in url.strip()):
         return "Saisissez une adresse complète. Format attendu : https://exemple.fr/webhooks"
     if parts.username is not None or parts.password is not None:
         return ("L'adresse ne doit pas contenir d'identifiant ni de mot de passe : le destinataire "
