@@ -18,7 +18,8 @@ from app.services import enrolment, webhooks
 from app.worker import deliver_webhooks, drain
 from browser import Browser
 from files import pdf_bytes
-from instruction_steps import Agent, file_request
+from instruction_steps import PENDING_NON_DPI, Agent, Holder, file_request
+from journey import Supplier
 from people import log_in, make_user
 
 PAGE = "/gestion/webhooks"
@@ -216,6 +217,27 @@ def test_a_request_s_events_reach_the_receiver_signed_once_each_in_order_despite
     assert again["code"] == 200 and again["headers"]["webhook-id"] == ids[0] and again["body"] == first["body"]
     assert deliveries(portal, everything)[0].attempts == 4
     assert [d.event for d in deliveries(portal, validated_only)] == ["request.validated"]
+
+
+def test_certificates_deposited_and_a_rejection_are_announced_and_a_partial_validation_is_no_validation(
+        portal, mailbox, receivers):
+    portal.config["WEBHOOK_ALLOW_HTTP_LOOPBACK"] = True
+    receiver = receivers()
+    register(admin(portal), receiver, ["request.documents_deposited", "request.validated", "request.rejected"])
+    public_id, supplier = file_request(portal, Supplier(ans_number=PENDING_NON_DPI))
+    agent = Agent(portal)
+    agent.decide(public_id, "valider_partiellement")
+    holder = Holder(portal, mailbox, supplier.holder_email)
+    page = holder.task(public_id).form().attach("doc_final_referencing_certificate", "certificat.pdf",
+                                                pdf_bytes("Certificat")).submit("Confirmer")
+    assert page.status == 200, page.errors()
+    agent.decide(public_id, "rejeter", reason="Le certificat ne correspond pas au numéro ANS.")
+    work(portal)
+    deposited, rejected = [payload for _, payload in receiver.accepted]
+    assert deposited["type"] == "request.documents_deposited" and deposited["data"]["documents"] == [
+        {"type": "referencing_certificate", "label": "Certificat de référencement", "name": "certificat.pdf"}]
+    assert rejected["type"] == "request.rejected"
+    assert (rejected["data"]["previous_status"], rejected["data"]["status"]) == ("certificates_to_validate", "rejected")
 
 
 def test_a_delivery_waits_for_the_earlier_ones_of_its_request_and_fails_after_its_attempts(portal, receivers):
