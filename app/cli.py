@@ -231,6 +231,7 @@ def portal(host, port):
     db.session.remove()
     app = current_app._get_current_object()
     app.config["DEV_MAILBOX"] = True  # development: the captured mailbox, for this machine only
+    app.config["WEBHOOK_ALLOW_HTTP_LOOPBACK"] = True  # development: webhooks to a receiver on this machine
 
     threading.Thread(target=loop, args=(app, 5), name="worker", daemon=True).start()
     click.echo(hints)

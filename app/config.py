@@ -88,6 +88,14 @@ def from_environment(instance_path: str) -> dict:
         # until this many hours after the mail was queued (or put back by « Renvoyer »).
         "OUTBOX_MAX_BACKOFF_MINUTES": float(os.environ.get("OUTBOX_MAX_BACKOFF_MINUTES", "15")),
         "OUTBOX_GIVE_UP_HOURS": float(os.environ.get("OUTBOX_GIVE_UP_HOURS", "168")),
+        # Webhooks (app/services/webhooks.py): each attempt waits at most WEBHOOK_TIMEOUT seconds; a failed
+        # one is retried after 30 s, 1 min, 2 min… at most WEBHOOK_MAX_BACKOFF_MINUTES apart, and the
+        # delivery fails after WEBHOOK_MAX_ATTEMPTS attempts. http:// endpoints are refused, except to
+        # this machine when WEBHOOK_ALLOW_HTTP_LOOPBACK is on (development: the ``portal`` command).
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "5")),
+        "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "10")),
+        "WEBHOOK_MAX_BACKOFF_MINUTES": float(os.environ.get("WEBHOOK_MAX_BACKOFF_MINUTES", "60")),
+        "WEBHOOK_ALLOW_HTTP_LOOPBACK": _bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", False),
         # Rate limits of the « J'ai oublié » forms (Flask-Limiter), in Redis when REDIS_URL is set
         # (shared by every process), in memory otherwise (per process); memory if Redis goes away.
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",

@@ -1,5 +1,5 @@
 """The worker's work: due timers, asynchronous tasks, expired drafts, documents waiting for the
-antivirus, « J'ai oublié » requests, pending mails.
+antivirus, « J'ai oublié » requests, pending mails, pending webhooks.
 
 Each job is a service function that does one unit of work and only flushes, returning what it
 did (None: nothing was due). The worker owns the transactions: one commit per unit, so that a
@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from .extensions import db
 from .models.mail import SENT
-from .services import accounts, continuations, documents, enrolment, outbox, timers
+from .models.webhook import DELIVERED
+from .services import accounts, continuations, documents, enrolment, outbox, timers, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,12 @@ def deliver_mails() -> int:
     return statuses.count(SENT)
 
 
+def deliver_webhooks() -> int:
+    """The webhook pass: the due deliveries, one transaction each, in order per endpoint and request.
+    Returns how many were delivered."""
+    return drain(webhooks.deliver_next).count(DELIVERED)
+
+
 def work_once() -> dict:
     """One pass of the worker."""
     done = {"drafts": enrolment.purge_expired_drafts(), "login_attempts": accounts.purge_login_attempts()}
@@ -53,7 +60,8 @@ def work_once() -> dict:
             # steps after an asynchronous task queue theirs, which leave in this pass)
             "continuations": sum(drain(continuations.run_next)), **done,
             "documents": len(drain(documents.scan_next_pending)),  # before the mails: an infected
-            "mails": deliver_mails()}                               # file's mail leaves in this pass
+            "mails": deliver_mails(),                               # file's mail leaves in this pass
+            "webhooks": deliver_webhooks()}  # last: the events of everything above leave in this pass
 
 
 def loop(app, interval: float) -> None:

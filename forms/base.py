@@ -204,6 +204,11 @@ class TaskForm(FlaskForm):
         """(action, reason) to write to the audit trail when a staff member completes the task."""
         return None
 
+    def event(self) -> tuple[str, dict] | None:
+        """(webhook event, details of its payload) that completing the task announces to the
+        integrations (``app/services/webhooks.py``); None: nothing of its own."""
+        return None
+
     def data_fields(self):
         skip = {"csrf_token", *self.transient}
         return [f for f in self if f.name not in skip and not isinstance(f, DocumentField)]

@@ -6,7 +6,7 @@ from wtforms import SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.package import document_types
-from app.services import documents
+from app.services import documents, webhooks
 
 from .base import YES_NO, DocumentField, Radio, Select, TaskForm, When, choices, register
 from .validators import max_length, required
@@ -62,6 +62,11 @@ class InstructionDecisionForm(TaskForm):
             labels = ", ".join(document_types.label(c) for c in self.requested_types.data)
             return action, f"Pièces demandées : {labels}. Message : {self.message.data.strip()}"
         return action, (self.reason.data or "").strip()
+
+    def event(self) -> tuple[str, dict] | None:
+        if self.decision.data == "demander_pieces":  # « Demander des pièces »
+            return webhooks.documents_requested(self.requested_types.data, self.message.data.strip())
+        return None  # validations and rejections are announced by the status they set
 
 
 @register("supporting_documents")
@@ -133,6 +138,9 @@ class SupportingDocumentsForm(TaskForm):
             return False
         return True
 
+    def event(self) -> tuple[str, dict] | None:
+        return webhooks.documents_deposited(self.imported()) if self.action == "next" else None
+
     def task_data(self) -> dict:
         return {"deposit": "aucune piece" if self.action == "none" else "pieces deposees",
                 "deposited": [d.id for d in self.imported()]}
@@ -163,3 +171,7 @@ class CertificatesDepositForm(TaskForm):
     @property
     def is_dpi(self) -> bool:
         return _is_dpi(self)
+
+    def event(self) -> tuple[str, dict]:
+        return webhooks.documents_deposited([f.document for f in self.document_fields()
+                                             if self.applies(f) and f.document is not None])

@@ -315,12 +315,19 @@ def test_the_accessibility_declaration_states_the_automatic_checks(client):
 
 
 def test_every_page_an_admin_reaches_passes_axe(deployed, chromium):
+    from app.extensions import db
+    from app.services import webhooks
     app, page = deployed, chromium
+    with app.app_context():  # a webhook, so that its page lists the deliveries of the request below
+        endpoint = webhooks.create("https://exemple.fr/webhooks", "Suivi", list(webhooks.EVENTS), None)
+        db.session.commit()
+        endpoint_id = endpoint.id
     public_id, _ = file_request(app)
     axe = Axe(page)
     sign_in(app, page, "admin")
     for path in ("/gestion/demandes", f"/gestion/demandes/{public_id}", "/gestion/courriels", "/gestion/incidents",
-                 "/gestion/comptes"):
+                 "/gestion/comptes", "/gestion/webhooks", "/gestion/webhooks/nouveau",
+                 f"/gestion/webhooks/{endpoint_id}", f"/gestion/webhooks/{endpoint_id}/modifier"):
         page.goto(path)
         axe.scan()
     axe.assert_clean()

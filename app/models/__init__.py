@@ -9,10 +9,12 @@ from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion,
 from .reference import Counter, Referencing, UsedCaptcha
 from .request import TYPES, EnrolmentRequest, RequestEvent
 from .simulation import Simulation
+from .webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
-    "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WorkflowInstance",
+    "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WebhookDelivery",
+    "WebhookEndpoint", "WorkflowInstance",
 ]

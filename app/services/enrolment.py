@@ -9,7 +9,7 @@ from .. import clock
 from ..engine import Run
 from ..extensions import db
 from ..models import Counter, EnrolmentRequest, RequestEvent
-from . import companies, documents
+from . import companies, documents, webhooks
 
 INITIAL_PROCESS = "initial_enrolment"
 COMPLEMENTARY_PROCESS = "complementary_enrolment"
@@ -99,11 +99,14 @@ def _ensure_counter(name: str) -> None:
 def file_submission(request: EnrolmentRequest, data: dict) -> None:
     """Record what was submitted: snapshot of the data, projections, documents filed."""
     documents.file_drafts(request, data)
+    first = request.submitted_at is None
     request.data = {k: v for k, v in data.items() if not k.startswith("spiff_")}
     request.submitted_at = clock.now()
     request.siret = data.get("siret")
     request.company_name = data.get("company_name") or (data.get("company") or {}).get("name")
     request.holder_email = account_holder(data)[0]
+    if first and request.number is not None:  # numbered just before (``allocate_number``): filed
+        webhooks.emit(webhooks.FILED, request)
 
 
 def keep_added_values(request: EnrolmentRequest, values: dict) -> None:

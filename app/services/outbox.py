@@ -31,6 +31,7 @@ from .. import clock, package
 from ..extensions import db
 from ..models import OutboxMail
 from ..models.mail import FAILED, PENDING, SENT
+from . import retries
 
 #: A pending mail that failed this many times is shown to admins (« en difficulté »).
 DIFFICULTY_ATTEMPTS = 3
@@ -127,8 +128,9 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _backoff(attempts: int) -> timedelta:
-    cap = float(current_app.config["OUTBOX_MAX_BACKOFF_MINUTES"])
-    return timedelta(minutes=min(2 ** min(attempts, 20), cap))
+    """2, 4, 8… minutes, at most OUTBOX_MAX_BACKOFF_MINUTES."""
+    return retries.backoff(attempts, timedelta(minutes=2),
+                           timedelta(minutes=float(current_app.config["OUTBOX_MAX_BACKOFF_MINUTES"])))
 
 
 def give_up_at(row: OutboxMail):
@@ -136,19 +138,11 @@ def give_up_at(row: OutboxMail):
     return (row.resent_at or row.created_at) + timedelta(hours=float(current_app.config["OUTBOX_GIVE_UP_HOURS"]))
 
 
-def _next_due() -> OutboxMail | None:
-    query = (db.select(OutboxMail)
-             .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= clock.now())
-             .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(1)
-             .with_for_update(skip_locked=True))
-    return db.session.scalars(query).first()
-
-
 def deliver_next() -> str | None:
     """Attempt the next due mail and flush; returns its status after the attempt (sent, pending,
     failed), None when none is due. The caller commits (one mail per transaction: a mail the server
     accepted is marked sent before the next one is tried)."""
-    row = _next_due()
+    row = retries.next_due(OutboxMail)
     if row is None:
         return None
     row.attempts += 1

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import clock
 from ..engine import EngineFailure, Run, TaskNotReady
 from ..extensions import db
-from . import audit, enrolment, incidents
+from . import audit, enrolment, incidents, webhooks
 
 STALE = ("Cette étape a déjà été enregistrée, par exemple depuis un autre onglet ou par un double clic. "
          "La page affiche maintenant l'étape où en est votre demande.")
@@ -64,6 +64,9 @@ def submit(request, run: Run, task, form, *, posted_task_id: str, action: str, l
     def complete():
         nonlocal failure
         data = form.task_data()
+        announced = form.event()  # queued first: the decision or the deposit, then the statuses it leads to
+        if announced:
+            webhooks.emit(announced[0], request, **announced[1])
         try:
             run.complete(task.id, lane, data, actor_id=actor_id)
         except EngineFailure as failed:  # keep the completed task and what ran up to the failure
