@@ -11,7 +11,10 @@ import openpyxl
 import pytest
 
 from app import clock
-from test_agent_queue import file_requests, numbers, person, queue, quick_recap_pdf, review, set_columns  # noqa: F401
+import test_agent_queue
+from test_agent_queue import file_requests, numbers, person, queue, review, set_columns
+
+quick_recap_pdf = test_agent_queue.quick_recap_pdf  # autouse: the recap PDF is tested elsewhere
 
 HEADERS = ["Numéro", "Type", "Statut", "Déposée le", "Dernière modification", "Validée le", "SIRET",
            "Raison sociale", "N° ANS", "Logiciel", "Agent en charge", "Jours d'attente"]
