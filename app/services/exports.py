@@ -77,6 +77,7 @@ class _Context:
     def __init__(self, staff: bool):
         self.staff = staff
         self.today = clock.local(clock.now()).date()
+        self.statuses = statuses.current()
         self._holders: dict[int, str] = {}
 
     def holder(self, user_id: int | None) -> str:
@@ -88,7 +89,7 @@ class _Context:
         return self._holders[user_id]
 
     def status_label(self, code: str) -> str:
-        return statuses.of(code).label(staff=self.staff) if code in statuses.current() else code
+        return self.statuses[code].label(staff=self.staff) if code in self.statuses else code
 
     def days_waiting(self, since: datetime | None) -> int | None:
         """Calendar days (in Paris) since the request entered its current status."""
