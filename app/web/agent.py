@@ -1,4 +1,5 @@
 """The agents' pages: the queue of requests to instruct, a request's review page, claims."""
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -12,6 +13,7 @@ from ..extensions import db
 from ..models import EnrolmentRequest, User, WaitingLane
 from ..package import statuses
 from ..services import audit, claims, listing
+from .exports import download
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
 
@@ -67,21 +69,45 @@ def _sorted(query, sort: str, order: str):
     return query.order_by(getattr(SORTS[sort](), direction)(), getattr(EnrolmentRequest.id, direction)())
 
 
+@dataclass(frozen=True)
+class Queue:
+    """The queue as the query string asks for it: the filters' form, the filtered and sorted
+    select, and the ``runs`` that give the order of a sort by status (listing.paginate)."""
+
+    form: QueueFilters
+    select: object
+    sort: str
+    order: str
+    runs: tuple
+
+    @classmethod
+    def from_args(cls, args) -> "Queue":
+        form = QueueFilters(args)
+        form.validate()  # only a date can be wrong: it is shown and ignored
+        sort = args.get("sort") if args.get("sort") in SORTS else "date"
+        order = "asc" if args.get("order") == "asc" else "desc"
+        select = _sorted(_filtered(form, listing.Criteria.from_args(args)), sort, order)
+        return cls(form, select, sort, order, tuple(_status_runs(order)) if sort == "status" else ())
+
+
 @bp.get("/demandes")
 @access.require_capability("see_requests")  # analysts follow the requests read-only
 def queue():
-    form = QueueFilters(request.args)
-    form.validate()  # only a date can be wrong: it is shown and ignored
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "date"
-    order = "asc" if request.args.get("order") == "asc" else "desc"
-    query = _sorted(_filtered(form, listing.Criteria.from_args(request.args)), sort, order)
-    page = listing.paginate(query, request.args.get("page"), PER_PAGE, after=request.args.get("after"),
+    shown = Queue.from_args(request.args)
+    page = listing.paginate(shown.select, request.args.get("page"), PER_PAGE, after=request.args.get("after"),
                             before=request.args.get("before"),
-                            options=[selectinload(EnrolmentRequest.claimed_by)],
-                            runs=_status_runs(order) if sort == "status" else ())
+                            options=[selectinload(EnrolmentRequest.claimed_by)], runs=shown.runs)
     query_args = {key: value for key, value in request.args.items() if key not in ("page", "after", "before") and value}
-    return render_template("agent/queue.html", form=form, page=page, sort=sort, order=order,
+    return render_template("agent/queue.html", form=shown.form, page=page, sort=shown.sort, order=shown.order,
                            query_args=query_args)
+
+
+@bp.get("/demandes/export.<any(csv, xlsx):extension>")
+@access.require_capability("see_requests")
+def export(extension):
+    """The queue with its filters and its order, as a file (« Exporter (CSV) », « (Excel) »)."""
+    shown = Queue.from_args(request.args)
+    return download(extension, shown.select, staff=True, runs=shown.runs)
 
 
 @bp.get("/demandes/<public_id>")

@@ -9,6 +9,7 @@ from .. import access
 from ..models.request import TYPES, EnrolmentRequest
 from ..package import statuses
 from ..services import listing, timeline
+from .exports import download
 
 bp = Blueprint("supplier", __name__)
 
@@ -22,15 +23,25 @@ def home():
     return render_template("supplier/home.html", counts=counts)
 
 
+def _listed(criteria: listing.Criteria):
+    return listing.newest_first(criteria.apply(access.visible_requests()))
+
+
 @bp.get("/espace/demandes")
 @access.require_capability("supplier_space")
 def requests():
     criteria = listing.Criteria.from_args(request.args)
-    page = listing.paginate(listing.newest_first(criteria.apply(access.visible_requests())),
-                            request.args.get("page"), PER_PAGE,
+    page = listing.paginate(_listed(criteria), request.args.get("page"), PER_PAGE,
                             after=request.args.get("after"), before=request.args.get("before"))
     return render_template("supplier/requests.html", criteria=criteria, page=page,
                            statuses=statuses.current().submitted, types=TYPES, hints=listing.HINTS)
+
+
+@bp.get("/espace/demandes/export.<any(csv, xlsx):extension>")
+@access.require_capability("supplier_space")
+def export(extension):
+    """The supplier's requests that match the list's search, as a file."""
+    return download(extension, _listed(listing.Criteria.from_args(request.args)), staff=False)
 
 
 @bp.get("/espace/demandes/<public_id>")
