@@ -4,7 +4,7 @@ from wtforms import StringField
 
 from app.models.api_token import READ, SCOPES
 
-from .base import Radio
+from .base import Radio, choices
 from .validators import max_length, required
 
 
@@ -16,5 +16,5 @@ class ApiTokenForm(FlaskForm):
                              description="L'éditeur ou le service qui utilisera ce jeton (par exemple « Éditeur X »).")
     description = StringField("Usage (facultatif)", [max_length(300)],
                               description="À quoi sert ce jeton : le programme, l'environnement, le contact.")
-    scope = Radio("Portée", choices=list(SCOPES.items()), default=READ,
+    scope = Radio("Portée", choices=choices(*SCOPES.items()), default=READ,
                   validators=[required("Veuillez choisir la portée du jeton.")])

@@ -4,7 +4,7 @@ The HTML pages keep their error pages (app/web/errors.py asks ``wanted()`` first
 under the API's prefix gets a problem document, whatever raised the error (a view, the routing,
 the rate limiter, an unexpected exception)."""
 import marshmallow as ma
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 PREFIX = "/api/"
@@ -43,15 +43,13 @@ def type_uri(status: int) -> str:
 
 def response(error: HTTPException | int, detail: str | None = None, errors: dict | None = None):
     """The problem document for ``error`` (an HTTP exception or a status): the view's own French
-    description when it gave one (``abort(404, message="…")``), the status's default otherwise; field
+    message when it gave one (``abort(404, message="…")``), the status's default otherwise; field
     errors (webargs' messages, or ``errors``) under « errors »."""
     status = error if isinstance(error, int) else (error.code or 500)
     slug, title, default = KINDS.get(status, (f"http-{status}", f"Erreur {status}", f"Erreur HTTP {status}."))
     data = getattr(error, "data", None) or {}
     errors = errors or data.get("errors") or data.get("messages")
-    detail = detail or data.get("message")
-    if detail is None and isinstance(error, HTTPException) and error.description != type(error).description:
-        detail = error.description
+    detail = detail or data.get("message")  # Werkzeug's own descriptions are in English: not shown
     body = {"type": f"urn:segur:probleme:{slug}", "title": title, "status": status,
             "detail": detail or default, "instance": request.path}
     if errors:
@@ -65,8 +63,6 @@ def response(error: HTTPException | int, detail: str | None = None, errors: dict
             reply.headers[name] = value
     if status == 401:
         reply.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    if status >= 500:
-        current_app.logger.error("API error %s on %s", status, request.path)
     return reply
 
 
