@@ -23,6 +23,12 @@ limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=auth.rate_l
 bp.register_error_handler(HTTPException, problems.response)
 
 
+NUMBER = {"in": "path", "name": "number", "description": "Le numéro de la demande.",
+          "schema": {"type": "string", "examples": ["ENR0601M0"]}}
+DOCUMENT_ID = {"in": "path", "name": "document_id", "description": "L'identifiant du document (voir la liste "
+               "des pièces justificatives).", "schema": {"type": "integer", "minimum": 0, "examples": [12]}}
+
+
 def problem_responses(*statuses):
     """Document the problem documents an operation may answer (besides the default one)."""
     def decorator(view):
@@ -40,7 +46,7 @@ def _visible(number: str) -> EnrolmentRequest:
     return found
 
 
-@bp.get("/demandes")
+@bp.route("/demandes", methods=["GET"], tags=["Demandes"])
 @bp.arguments(schemas.RequestFilters, location="query", as_kwargs=True)
 @bp.response(200, schemas.RequestPageSchema)
 @problem_responses(401, 422, 429)
@@ -63,7 +69,7 @@ def list_requests(cursor=None, limit=20, siret=None, deposited_from=None, deposi
     return {"items": page, "next_cursor": schemas.Cursor.encode(page[-1].submitted_at, page[-1].id) if more else None}
 
 
-@bp.get("/demandes/<number>")
+@bp.route("/demandes/<number>", methods=["GET"], parameters=[NUMBER], tags=["Demandes"])
 @bp.response(200, schemas.RequestSchema)
 @problem_responses(401, 404, 429)
 def read_request(number):
@@ -73,7 +79,7 @@ def read_request(number):
     return _visible(number)
 
 
-@bp.get("/demandes/<number>/historique")
+@bp.route("/demandes/<number>/historique", methods=["GET"], parameters=[NUMBER], tags=["Demandes"])
 @bp.response(200, schemas.HistoryLineSchema(many=True))
 @problem_responses(401, 404, 429)
 def request_history(number):
@@ -88,7 +94,7 @@ def _filed(enrolment: EnrolmentRequest) -> list:
     return [d for d in enrolment.documents if d.state == FILED]
 
 
-@bp.get("/demandes/<number>/documents")
+@bp.route("/demandes/<number>/documents", methods=["GET"], parameters=[NUMBER], tags=["Documents"])
 @bp.response(200, schemas.DocumentSchema(many=True))
 @problem_responses(401, 404, 429)
 def request_documents(number):
@@ -98,7 +104,8 @@ def request_documents(number):
     return _filed(_visible(number))
 
 
-@bp.get("/demandes/<number>/documents/<int:document_id>")
+@bp.route("/demandes/<number>/documents/<int:document_id>", methods=["GET"], parameters=[NUMBER, DOCUMENT_ID],
+          tags=["Documents"])
 @bp.doc(responses={"200": {"description": "Le fichier (pièce jointe).", "content": {
     media: {"schema": {"type": "string", "format": "binary"}} for media in INLINE_TYPES}}})
 @problem_responses(401, 403, 404, 429)
@@ -115,7 +122,7 @@ def download_document(number, document_id):
     return send(document)
 
 
-@bp.post("/referentiel")
+@bp.route("/referentiel", methods=["POST"], tags=["Référentiel"])
 @bp.arguments(schemas.ImportFileSchema, location="files")
 @bp.response(200, schemas.ImportReportSchema)
 @problem_responses(401, 403, 413, 422, 429)
