@@ -15,7 +15,10 @@ from app.services import documents
 from browser import Browser
 from instruction_steps import Agent
 from people import log_in, make_user
-from test_agent_queue import FILINGS, file_requests, quick_recap_pdf  # noqa: F401  (autouse fixture)
+import test_agent_queue
+from test_agent_queue import file_requests
+
+quick_recap_pdf = test_agent_queue.quick_recap_pdf  # its autouse fixture: a quick recap PDF
 
 API = "/api/v1"
 PAGE = "/gestion/jetons-api"

@@ -13,7 +13,10 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, ignored
 from app.extensions import db
 from app.models import Document, EnrolmentRequest
 from test_api import Admin
-from test_agent_queue import file_requests, quick_recap_pdf  # noqa: F401  (autouse fixture)
+import test_agent_queue
+from test_agent_queue import file_requests
+
+quick_recap_pdf = test_agent_queue.quick_recap_pdf  # its autouse fixture: a quick recap PDF
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, ignored_auth]
