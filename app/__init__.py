@@ -54,6 +54,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .web import register_web
 
     register_web(app)
+    from . import api
+    api.install(app)
     register_commands(app)
 
     from .engine import setup

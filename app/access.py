@@ -8,7 +8,10 @@
   opened for;
 - staff (capability « see_requests »: agents instruct, analysts follow the diagrams, admins
   reassign): every submitted request. Drafts belong to whoever is filling them in and are shown to
-  nobody else.
+  nobody else;
+- an integrator's program, on ``/api/v1`` with an API token (app/api/auth.py): the capability
+  « see_requests » and nothing else, hence what staff see: every submitted request, read-only,
+  by its number (no draft, no session: a portal cookie is ignored there).
 
 Who may do what is the package's permissions table (capability → roles, app/package/roles.py), read
 through ``can`` and ``require_capability``; an account may hold several roles.
@@ -86,9 +89,13 @@ def roles() -> tuple[str, ...]:
 
 
 def can(capability: str, user=None) -> bool:
-    """Whether the current user (or ``user``) may ``capability``, by the permissions table."""
+    """Whether the current user (or ``user``) may ``capability``, by the permissions table (an API
+    token's integrator holds fixed capabilities instead: app/api/auth.py)."""
     user = user if user is not None else current_user
-    return user.is_authenticated and role_data.current().allows(user.roles, capability)
+    if not user.is_authenticated:
+        return False
+    fixed = getattr(user, "capabilities", None)
+    return capability in fixed if fixed is not None else role_data.current().allows(user.roles, capability)
 
 
 def current_lanes() -> tuple[str, ...]:

@@ -104,6 +104,8 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "FORGOTTEN_LIMIT_PER_ACCOUNT": os.environ.get("FORGOTTEN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "FORGOTTEN_LIMIT_PER_ADDRESS": os.environ.get("FORGOTTEN_LIMIT_PER_ADDRESS", "20 per hour"),
+        # Calls of the REST API (/api/v1), per token.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         # Look-up adapters.
         "COMPANY_DIRECTORY": os.environ.get("COMPANY_DIRECTORY", "csv"),
         "COMPANY_CSV": os.environ.get("COMPANY_CSV", str(ROOT / "app" / "data" / "companies.csv")),

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
+from .api_token import ApiToken
 from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
 from .document import Document
 from .history import PassedElement, PastMilestone
@@ -12,7 +13,7 @@ from .simulation import Simulation
 from .webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "AccountToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
+    "AccountToken", "ApiToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
     "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WebhookDelivery",

@@ -9,6 +9,7 @@ or slices it, so that access control stays at the one choke point:
     counts = listing.count_by(access.visible_requests(), EnrolmentRequest.status, listing.submitted_statuses())
 """
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime, time, timedelta
 from math import ceil
 
 from sqlalchemy import Boolean, and_, func, inspect, or_
@@ -17,6 +18,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 
+from .. import clock
 from ..extensions import db
 from ..models.request import TYPES, EnrolmentRequest
 from ..package import statuses
@@ -369,6 +371,20 @@ class Criteria:
 
     def __bool__(self) -> bool:
         return bool(self.args())
+
+
+def deposited_between(select, first=None, last=None):
+    """``select`` narrowed to the requests submitted from the day ``first`` to the day ``last``
+    (dates, both included, Paris time, as the « Date de dépôt » is shown; None: no bound)."""
+    if first:
+        select = select.where(EnrolmentRequest.submitted_at >= _paris_midnight(first))
+    if last:
+        select = select.where(EnrolmentRequest.submitted_at < _paris_midnight(last + timedelta(days=1)))
+    return select
+
+
+def _paris_midnight(day) -> datetime:
+    return datetime.combine(day, time(), tzinfo=clock.PARIS)
 
 
 def newest_first(select):

@@ -1,13 +1,12 @@
 """The agents' pages: the queue of requests to instruct, a request's review page, claims."""
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from forms.queue import ALL, QueueFilters
 
-from .. import access, clock
+from .. import access
 from ..engine import Run
 from ..extensions import db
 from ..models import EnrolmentRequest, User, WaitingLane
@@ -47,19 +46,13 @@ def _filtered(form: QueueFilters, criteria: listing.Criteria):
             waits = db.select(WaitingLane.instance_id).where(
                 WaitingLane.instance_id == EnrolmentRequest.instance_id, WaitingLane.lane.in_(lanes))
             query = query.where(waits.offset(0).exists())
-    if form.deposited_from.data and not form.deposited_from.errors:
-        query = query.where(EnrolmentRequest.submitted_at >= _paris_midnight(form.deposited_from.data))
-    if form.deposited_to.data and not form.deposited_to.errors:
-        query = query.where(EnrolmentRequest.submitted_at < _paris_midnight(form.deposited_to.data + timedelta(days=1)))
+    query = listing.deposited_between(query, None if form.deposited_from.errors else form.deposited_from.data,
+                                      None if form.deposited_to.errors else form.deposited_to.data)
     if form.siret.data:
         query = query.where(EnrolmentRequest.siret == form.siret.data)
     if form.dsr.data and form.dsr.data != ALL:
         query = query.where(EnrolmentRequest.dsr == form.dsr.data)
     return query
-
-
-def _paris_midnight(day) -> datetime:
-    return datetime.combine(day, time(), tzinfo=clock.PARIS)
 
 
 def _sorted(query, sort: str, order: str):

@@ -1,6 +1,9 @@
-"""Error pages in French (never a stack trace)."""
+"""Error pages in French (never a stack trace); the API's errors are problem documents instead
+(app/api/problems.py)."""
 from flask import Blueprint, render_template
 from flask_wtf.csrf import CSRFError
+
+from ..api import problems
 
 bp = Blueprint("errors", __name__)
 
@@ -30,5 +33,11 @@ def csrf_error(error):
                  "ou invalide). Revenez à la page précédente, rechargez-la puis renvoyez le formulaire.")
 
 
+def _handler(code: int, title: str, message: str):
+    def handle(error):
+        return problems.response(error) if problems.wanted() else _page(code, title, message)
+    return handle
+
+
 for _code, (_title, _message) in MESSAGES.items():
-    bp.app_errorhandler(_code)(lambda error, c=_code, t=_title, m=_message: _page(c, t, m))
+    bp.app_errorhandler(_code)(_handler(_code, _title, _message))
