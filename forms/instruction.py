@@ -6,7 +6,7 @@ from wtforms import SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.package import document_types
-from app.services import documents, webhooks
+from app.services import documents, verdicts, webhooks
 
 from .base import YES_NO, DocumentField, Radio, Select, TaskForm, When, choices, register
 from .validators import max_length, required
@@ -53,7 +53,12 @@ class InstructionDecisionForm(TaskForm):
         self.requested_types.choices = choices(*((t.code, t.label) for t in document_types.requestable()))
 
     def initial(self, data: dict) -> dict:
-        return {}  # a new decision each time: never prefilled with the previous round's
+        """A new decision each time, never prefilled with the previous round's: only « Demander des
+        pièces » starts from the review grid, the current documents found non conforming (types
+        and a line per document with its reason), which the agent may still change."""
+        kinds, message = verdicts.request_message(self.enrolment)
+        requestable = {t.code for t in document_types.requestable()}
+        return {"requested_types": [k for k in kinds if k in requestable], "message": message}
 
     def audit(self) -> tuple[str, str]:
         """(action, reason) written to the audit trail when the decision is recorded."""
@@ -87,6 +92,8 @@ class SupportingDocumentsForm(TaskForm):
         #: The requested types, with their limits (the page lists them).
         self.requested = [known[c] for c in task.data.get("requested_types") or [] if c in known]
         self.document_type.choices = choices(*((t.code, t.label) for t in self.requested))
+        #: The documents of those types the agent found non conforming (never who did).
+        self.refusals = verdicts.refused_of_kinds(self.enrolment, {t.code for t in self.requested})
 
     def initial(self, data: dict) -> dict:
         return {}

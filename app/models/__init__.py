@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 from .api_token import ApiToken
 from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
-from .document import Document
+from .document import Document, DocumentVerdict
 from .history import PassedElement, PastMilestone
 from .incident import Incident
 from .mail import OutboxMail
@@ -14,7 +14,7 @@ from .webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccountToken", "ApiToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
-    "Counter", "Document", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
+    "Counter", "Document", "DocumentVerdict", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
     "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WebhookDelivery",
     "WebhookEndpoint", "WorkflowInstance",

@@ -2,7 +2,7 @@
 (``kind``) are process data: ``app/package/document_types.py``."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -61,3 +61,33 @@ class Document(db.Model):
     def downloadable(self) -> bool:
         """Neither waiting for the antivirus nor infected."""
         return self.scan_status not in (SCAN_PENDING, SCAN_INFECTED)
+
+
+# An agent's verdict on a document (the review grid); a document may be judged again, the latest counts.
+CONFORME = "conforme"
+NON_CONFORME = "non_conforme"
+VERDICT_LABELS = {CONFORME: "conforme", NON_CONFORME: "non conforme"}
+
+
+class DocumentVerdict(db.Model):
+    __tablename__ = "document_verdict"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # A code of services.verdicts.REASONS, or None for a reason the agent typed (or none: conforme).
+    reason_code: Mapped[str | None] = mapped_column(String(30))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    document = relationship("Document")
+    agent = relationship("User")
+
+    @property
+    def label(self) -> str:
+        return VERDICT_LABELS[self.verdict]
+
+    @property
+    def refused(self) -> bool:
+        return self.verdict == NON_CONFORME

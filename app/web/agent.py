@@ -4,14 +4,16 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from forms.document_verdict import DocumentVerdictForm
 from forms.queue import ALL, QueueFilters
 
 from .. import access
 from ..engine import Run
 from ..extensions import db
 from ..models import EnrolmentRequest, User, WaitingLane
+from ..models.document import FILED, VERDICT_LABELS
 from ..package import statuses
-from ..services import audit, claims, listing
+from ..services import audit, claims, listing, verdicts
 from .exports import download
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
@@ -106,22 +108,64 @@ def export(extension):
 @bp.get("/demandes/<public_id>")
 @access.require_capability("see_requests")
 def review(public_id):
-    enrolment = access.load_request(public_id)
+    return _review_page(access.load_request(public_id))
+
+
+def _review_page(enrolment, posted: DocumentVerdictForm | None = None):
+    """The review page; ``posted``: a verdict form sent with errors, shown as sent."""
     run = Run.load(enrolment.instance, enrolment)
     task = run.ready_task_in(access.current_lanes())
+    chains = verdicts.chains(enrolment)
+    # Only the agent who holds the request judges its documents (as only they decide it).
+    verdict_forms = {version.document.id: DocumentVerdictForm(version.document.id)
+                     for chain in chains for version in chain.versions} if access.holds(enrolment) else {}
+    if posted is not None:
+        verdict_forms[posted.document_id] = posted
     page = render_template("agent/review.html", enrolment=enrolment, history=audit.for_request(enrolment),
                            agents=claims.assignable_agents() if access.can("reassign") else [],
                            awaiting_decision=task is not None,
                            may_decide=task is not None and not access.may_complete(enrolment, run, task),
-                           may_take_over=claims.may_take_over(run, enrolment.claimed_by, current_user))
+                           may_take_over=claims.may_take_over(run, enrolment.claimed_by, current_user),
+                           chains=chains, verdict_forms=verdict_forms)
     run.release()  # unchanged: the decision's step page takes it back (app/engine/cache.py)
     return page
+
+
+@bp.post("/demandes/<public_id>/pieces/<int:document_id>/avis")
+@access.require_capability("instruct")
+def judge(public_id, document_id):
+    """The review grid: « Conforme » / « Non conforme » and its reason, for one document."""
+    enrolment = access.load_request(public_id)
+    if not access.holds(enrolment):
+        return render_template("errors/error.html", code=403, title="Action impossible",
+                               message="Prenez d'abord la demande en charge : seul l'agent qui la détient "
+                                       "peut juger ses pièces."), 403
+    document = next((d for d in enrolment.documents if d.id == document_id and d.state == FILED), None)
+    if document is None:
+        flash("Cette pièce ne fait pas partie de la demande : aucun avis n'a été enregistré.", "error")
+        return redirect(url_for(".review", public_id=public_id, _anchor="grille-pieces"), code=303)
+    form = DocumentVerdictForm(document.id, request.form)
+    if not form.validate():
+        flash("L'avis n'a pas été enregistré : corrigez les erreurs signalées dans la grille des pièces.", "error")
+        return _review_page(enrolment, form), 422
+    verdicts.judge(document, form.verdict.data, form.reason_code.data, form.reason.data or "",
+                   current_user._get_current_object())
+    db.session.commit()
+    flash(f"Avis enregistré : « {document.original_name} » ({document.label}) est "
+          f"{VERDICT_LABELS[form.verdict.data]}.", "success")
+    return redirect(url_for(".review", public_id=public_id, _anchor="grille-pieces"), code=303)
 
 
 @bp.app_template_global()
 def request_history(enrolment) -> list:
     """For templates that include agent/_review.html without passing ``history``."""
     return audit.for_request(enrolment)
+
+
+@bp.app_template_global()
+def document_chains(enrolment) -> list:
+    """For templates that include agent/_document_grid.html without passing ``chains``."""
+    return verdicts.chains(enrolment)
 
 
 def _claim_action(public_id, change, success: str):

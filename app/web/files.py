@@ -1,10 +1,11 @@
 """Document downloads: only for whoever may see the request (the one access choke point), and
-only once the antivirus (when on) has found the file clean."""
+only once the antivirus (when on) has found the file clean; an earlier version of a document (a
+newer one of its type was filed) only for the staff."""
 from flask import Blueprint, abort, render_template, request, send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from .. import access
-from ..services import antivirus, documents
+from ..services import antivirus, documents, verdicts
 
 bp = Blueprint("files", __name__)
 
@@ -17,7 +18,7 @@ def download(public_id, document_id):
     """The document as an attachment; with ``?inline=1``, for display (previews of PDFs and images)."""
     enrolment = access.load_request(public_id)
     document = next((d for d in enrolment.documents if d.id == document_id), None)
-    if document is None:
+    if document is None or document.id in hidden_versions(enrolment):
         abort(404)
     refusal = documents.download_refusal(document)
     if refusal:
@@ -47,6 +48,12 @@ def send(document, *, inline: bool = False):
     if inline:  # shown only inside the portal's own pages, never framed by another site
         response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
     return response
+
+
+@bp.app_template_global()
+def hidden_versions(enrolment) -> set[int]:
+    """The documents the current user may not see: earlier versions, unless they are staff."""
+    return set() if access.can("see_requests") else verdicts.superseded_ids(enrolment)
 
 
 @bp.app_template_global()

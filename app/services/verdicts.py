@@ -1,0 +1,115 @@
+"""The review grid: an agent's verdict (« conforme » / « non conforme » and why) on each document of
+a request, and the documents' versions. The documents of a request of the same type form a chain,
+oldest first: the newest is current, the earlier ones are « version n », kept for the staff."""
+from dataclasses import dataclass
+
+from sqlalchemy.orm import joinedload
+
+from .. import clock
+from ..extensions import db
+from ..models import Document, DocumentVerdict, EnrolmentRequest, User
+from ..models.document import FILED, NON_CONFORME, VERDICT_LABELS
+from . import audit
+
+OTHER = "autre"
+#: The reasons an agent picks from (code → label in the agency's words); « Autre »: typed.
+REASONS = {
+    "illisible": "Document illisible",
+    "expire": "Document expiré",
+    "autre_societe": "Ne correspond pas à la société",
+    "incomplet": "Document incomplet",
+    "mauvais_type": "Mauvais type de document",
+    OTHER: "Autre (préciser)",
+}
+
+
+@dataclass(frozen=True)
+class Version:
+    document: Document
+    number: int                        # 1 for the first upload of its type
+    verdict: DocumentVerdict | None    # the latest one, if any
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The documents of one type, oldest first: the last is the current one."""
+    kind: str
+    label: str
+    versions: list[Version]
+
+    @property
+    def current(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def earlier(self) -> list[Version]:
+        return self.versions[:-1]
+
+
+def _filed(request: EnrolmentRequest) -> list[Document]:
+    return sorted((d for d in request.documents if d.state == FILED), key=lambda d: (d.uploaded_at, d.id))
+
+
+def latest(document_ids) -> dict[int, DocumentVerdict]:
+    """{document id: its latest verdict} for those judged, one query (with the agents)."""
+    if not document_ids:
+        return {}
+    rows = db.session.scalars(db.select(DocumentVerdict).where(DocumentVerdict.document_id.in_(list(document_ids)))
+                              .options(joinedload(DocumentVerdict.agent)).order_by(DocumentVerdict.id))
+    return {verdict.document_id: verdict for verdict in rows}  # the last one of each wins
+
+
+def chains(request: EnrolmentRequest) -> list[Chain]:
+    """The request's filed documents by type (in the order of their first upload), with versions
+    and latest verdicts."""
+    filed = _filed(request)
+    verdicts = latest(d.id for d in filed)
+    by_kind: dict[str, list[Document]] = {}
+    for document in filed:
+        by_kind.setdefault(document.kind, []).append(document)
+    return [Chain(kind, documents[0].label,
+                  [Version(d, n, verdicts.get(d.id)) for n, d in enumerate(documents, start=1)])
+            for kind, documents in by_kind.items()]
+
+
+def superseded_ids(request: EnrolmentRequest) -> set[int]:
+    """The ids of the request's earlier versions (a newer document of the same type was filed)."""
+    return {v.document.id for chain in chains(request) for v in chain.earlier}
+
+
+def refused(request: EnrolmentRequest) -> list[Version]:
+    """The current documents whose latest verdict is « non conforme », in the grid's order."""
+    return [chain.current for chain in chains(request)
+            if chain.current.verdict is not None and chain.current.verdict.refused]
+
+
+def refused_of_kinds(request: EnrolmentRequest, kinds) -> list[Version]:
+    """The documents (any version) of ``kinds`` whose latest verdict is « non conforme »: what
+    the supplier is told was refused, on the deposit page."""
+    return [v for chain in chains(request) if chain.kind in kinds for v in chain.versions
+            if v.verdict is not None and v.verdict.refused]
+
+
+def judge(document: Document, verdict: str, reason_code: str | None, typed: str, agent: User) -> DocumentVerdict:
+    """Record ``agent``'s verdict on ``document`` and its history line (the caller commits).
+    A « non conforme » has a reason: a listed one (``reason_code``) or, with « Autre », ``typed``."""
+    if verdict == NON_CONFORME:
+        reason = typed.strip() if reason_code == OTHER else REASONS[reason_code]
+        code = None if reason_code == OTHER else reason_code
+    else:
+        reason, code = "", None
+    row = DocumentVerdict(document=document, verdict=verdict, reason=reason, reason_code=code,
+                          agent_id=agent.id, at=clock.now())
+    db.session.add(row)
+    detail = f"{reason} (fichier « {document.original_name} »)" if reason else f"Fichier « {document.original_name} »"
+    audit.record(f"Pièce « {document.label} » jugée {VERDICT_LABELS[verdict]}", document.request, detail, actor=agent)
+    return row
+
+
+def request_message(request: EnrolmentRequest) -> tuple[list[str], str]:
+    """What « Demander des pièces » starts from: the types of the current documents found non
+    conforming, and one line per document with its reason."""
+    versions = refused(request)
+    kinds = list(dict.fromkeys(v.document.kind for v in versions))
+    lines = [f"- {v.document.label} « {v.document.original_name} » : {v.verdict.reason}" for v in versions]
+    return kinds, "\n".join(lines)
