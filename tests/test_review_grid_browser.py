@@ -30,7 +30,7 @@ def test_the_agent_judges_documents_in_the_grid_and_the_request_for_documents_is
         row = page.locator(f"#document-grid tr[data-document='{document.id}']")
         row.locator(f"input[value='{verdict}']").check(force=True)  # DSFR hides the input under its label
         if reason:
-            row.get_by_label("Motif").select_option(label=reason)
+            row.get_by_role("combobox", name="Motif").select_option(label=reason)
         with page.expect_navigation():
             row.get_by_role("button", name=f"Enregistrer l'avis sur {document.original_name}").click()
         assert "Avis enregistré" in page.locator(".fr-alert").first.inner_text()
