@@ -1,22 +1,14 @@
 """In a real browser (Debian's Chromium through Playwright), under the portal's CSP: an agent takes
 a request, judges its documents in the review grid, then opens « Instruire la demande » and finds
 « Demander des pièces » pre-filled with the documents found non conforming."""
-import pytest
-
 from instruction_steps import file_request
 from test_csp_browser import Watched
 from test_review_grid import _documents, with_kbis
 from test_studio_browser import sign_in
 
 
-@pytest.fixture
-def watched(chromium):
-    watched = Watched(chromium)
-    yield watched
-    watched.assert_clean()
-
-
-def test_the_agent_judges_documents_in_the_grid_and_the_request_for_documents_is_prefilled(portal, mailbox, watched):
+def test_the_agent_judges_documents_in_the_grid_and_the_request_for_documents_is_prefilled(portal, mailbox, chromium):
+    watched = Watched(chromium)  # CSP violations and uncaught errors fail the test
     page = watched.page
     public_id, _ = file_request(portal, with_kbis())
     docs = _documents(portal, public_id)
