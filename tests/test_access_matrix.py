@@ -167,7 +167,8 @@ def test_every_post_route_requires_the_csrf_token(world, portal):
     for rule in posts:
         url = (rule.replace("<public_id>", public_id).replace("<token>", "x" * 43).replace("<process_id>", "instruction")
                .replace("<int:number>", "1").replace("<file_name>", "instruction.bpmn")
-               .replace("<int:user_id>", "1").replace("<int:simulation_id>", "1").replace("<int:endpoint_id>", "1"))
+               .replace("<int:user_id>", "1").replace("<int:simulation_id>", "1").replace("<int:endpoint_id>", "1")
+               .replace("<int:document_id>", "1"))
         for person in ("anonyme", "fournisseur A", "agent"):
             page = people[person].post(url, {"_action": ["none"]}, follow=False)
             assert page.status == 400, (rule, person, page.status)

@@ -63,7 +63,7 @@ def chains(request: EnrolmentRequest) -> list[Chain]:
     """The request's filed documents by type (in the order of their first upload), with versions
     and latest verdicts."""
     filed = _filed(request)
-    verdicts = latest(d.id for d in filed)
+    verdicts = latest([d.id for d in filed if d.id is not None])
     by_kind: dict[str, list[Document]] = {}
     for document in filed:
         by_kind.setdefault(document.kind, []).append(document)
