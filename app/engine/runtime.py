@@ -230,22 +230,26 @@ class Run:
 
     def _record_spans(self, ready: dict, now: datetime) -> None:
         """Open a task_span for each user task that became ready, close those of the tasks that
-        are no longer: nothing to write when the step stays on the same task (a draft saved)."""
+        are no longer: nothing to write when the step stays on the same task (a draft saved).
+        Core statements for a stored instance: no unit of work on the step path."""
         gone = [str(task_id) for task_id in self._saved_ready.keys() - ready.keys()]
         epoch = int(now.timestamp())
-        if gone:
-            if self.instance.id is None:  # saved earlier in this transaction, not flushed yet
-                db.session.flush()
-            db.session.execute(db.update(TaskSpan).where(
-                TaskSpan.instance_id == self.instance.id, TaskSpan.task_id.in_(gone), TaskSpan.left_at.is_(None))
-                .values(left_at=now, seconds=epoch - TaskSpan.entered_epoch))
-        version_id = self.instance.process_version.id
-        db.session.add_all(
-            TaskSpan(instance=self.instance, task_id=str(task_id), process_version_id=version_id,
+        rows = [dict(task_id=str(task_id), process_version_id=self.instance.process_version.id,
                      process=task.workflow.spec.name, element=task.task_spec.bpmn_id, entered_at=now,
                      entered_epoch=epoch)
-            for task_id, task in ready.items() if task_id not in self._saved_ready)
+                for task_id, task in ready.items() if task_id not in self._saved_ready]
         self._saved_ready = ready
+        spans, instance = TaskSpan.__table__, self.instance
+        if gone:
+            if instance.id is None:  # saved earlier in this transaction, not flushed yet
+                db.session.flush()
+            db.session.execute(spans.update().where(
+                spans.c.instance_id == instance.id, spans.c.task_id.in_(gone), spans.c.left_at.is_(None))
+                .values(left_at=now, seconds=epoch - spans.c.entered_epoch))
+        if rows and instance.id is None:  # a new instance (Run.start): the rows follow it into the session
+            db.session.add_all(TaskSpan(instance=instance, **row) for row in rows)
+        elif rows:
+            db.session.execute(spans.insert(), [dict(instance_id=instance.id, **row) for row in rows])
 
     def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:
         """Why ``actor_id`` may not complete ``task`` (they did the task it must be separated
