@@ -3,8 +3,8 @@
 - the requests that entered each status, week by week (the « Statut : … » lines of the history,
   written by the ``enrolment.set_status`` handler), and how many are in each status now;
 - the time spent in each user task (``task_span``, written by ``Run.save``): count, median and 90th
-  percentile. Percentiles are nearest-rank (the value at rank ⌈p·n⌉ of the sorted stays), computed
-  with ``row_number``/``count`` windows: one query for SQLite and PostgreSQL;
+  percentile. Percentiles are nearest-rank (the value at rank ⌈p·n⌉ of the sorted stays):
+  PostgreSQL's ``percentile_disc``, the same values from ``row_number``/``count`` windows on SQLite;
 - the requests past a deadline (``overdue_since``, set by the diagram's reminder timer);
 - per process version, the same times per element, graded for the diagram's heatmap.
 
@@ -69,14 +69,19 @@ def week_starts(weeks: int, now: datetime | None = None) -> list[datetime]:
     return [(monday - timedelta(weeks=n)).astimezone(timezone.utc) for n in range(weeks - 1, -1, -1)]
 
 
-def _of_process(query, process_id: str | None, request_id=EnrolmentRequest.id):
-    """``query`` restricted to the requests whose (top) process is ``process_id`` (None: all)."""
+def _of_process(query, process_id: str | None, from_events: bool = False):
+    """``query`` (of requests, or of their history lines: ``from_events``) restricted to the
+    requests whose (top) process is ``process_id`` (None: all)."""
     if not process_id:
         return query
-    return query.where(request_id.in_(
-        db.select(EnrolmentRequest.id).join(WorkflowInstance, WorkflowInstance.id == EnrolmentRequest.instance_id)
-        .join(ProcessVersion, ProcessVersion.id == WorkflowInstance.process_version_id)
-        .where(ProcessVersion.process_id == process_id)))
+    if from_events:
+        query = query.join(EnrolmentRequest, EnrolmentRequest.id == RequestEvent.request_id)
+    return query.join(WorkflowInstance, WorkflowInstance.id == EnrolmentRequest.instance_id).where(
+        WorkflowInstance.process_version_id.in_(_versions(process_id)))
+
+
+def _versions(process_id: str):
+    return db.select(ProcessVersion.id).where(ProcessVersion.process_id == process_id)
 
 
 def status_weeks(starts: list[datetime], process_id: str | None = None) -> list[StatusRow]:
@@ -85,7 +90,7 @@ def status_weeks(starts: list[datetime], process_id: str | None = None) -> list[
     entered = db.session.execute(_of_process(
         db.select(RequestEvent.action, week, func.count()).where(
             RequestEvent.at >= starts[0], RequestEvent.action.like(STATUS_LINE + "%"))
-        .group_by(RequestEvent.action, week), process_id, RequestEvent.request_id)).all()
+        .group_by(RequestEvent.action, week), process_id, from_events=True)).all()
     now = dict(db.session.execute(_of_process(
         db.select(EnrolmentRequest.status, func.count()).where(EnrolmentRequest.number.is_not(None))
         .group_by(EnrolmentRequest.status), process_id)).all())
@@ -99,20 +104,28 @@ def status_weeks(starts: list[datetime], process_id: str | None = None) -> list[
     return [row for row in rows if row.now or any(row.weeks)]
 
 
-def _step_times(where, group=(TaskSpan.process, TaskSpan.element)) -> list[tuple]:
-    """(process, element, count, median, p90) of the finished spans ``where`` selects."""
+def _step_times(where) -> list[tuple]:
+    """(process, element, count, median, p90) of the finished spans ``where`` selects. PostgreSQL:
+    ``percentile_disc``, fed in order by the index on (process, element, seconds…); elsewhere the
+    same nearest-rank values picked by ``row_number``/``count`` windows."""
+    group = (TaskSpan.process, TaskSpan.element)
+    where = (TaskSpan.seconds.is_not(None), *where)
+    if db.session.get_bind().dialect.name == "postgresql":
+        def at(fraction: float):
+            return func.percentile_disc(fraction).within_group(TaskSpan.seconds)
+        return db.session.execute(db.select(*group, func.count(), at(0.5), at(0.9)).where(*where)
+                                  .group_by(*group).order_by(*group)).all()
     ranked = db.select(
         *group, TaskSpan.seconds,
         func.row_number().over(partition_by=group, order_by=TaskSpan.seconds).label("rank"),
         func.count().over(partition_by=group).label("n"),
-    ).where(TaskSpan.seconds.is_not(None), *where).subquery()
-    n = func.max(ranked.c.n)
+    ).where(*where).subquery()
 
     def at_rank(percent: int):
         return func.max(case((ranked.c.rank == (ranked.c.n * percent + 99) // 100, ranked.c.seconds)))
 
-    columns = [ranked.c[c.key] for c in group]
-    return db.session.execute(db.select(*columns, n, at_rank(50), at_rank(90))
+    columns = (ranked.c.process, ranked.c.element)
+    return db.session.execute(db.select(*columns, func.max(ranked.c.n), at_rank(50), at_rank(90))
                               .group_by(*columns).order_by(*columns)).all()
 
 
@@ -137,8 +150,7 @@ def step_times(since: datetime, process_id: str | None = None) -> list[StepTime]
     """Time spent in each user task, by the stays that ended since ``since``."""
     where = [TaskSpan.left_at >= since]
     if process_id:
-        where.append(TaskSpan.process_version_id.in_(
-            db.select(ProcessVersion.id).where(ProcessVersion.process_id == process_id)))
+        where.append(TaskSpan.process_version_id.in_(_versions(process_id)))
     labels = _labels(processes.current_versions())
     return [StepTime(process, element, labels.get((process, element), element), count, median, p90)
             for process, element, count, median, p90 in _step_times(where)]

@@ -31,12 +31,13 @@ def upgrade():
         sa.ForeignKeyConstraint(['process_version_id'], ['process_version.id']),
         sa.PrimaryKeyConstraint('id'),
     )
-    op.create_index('ix_task_span_version_element_seconds', 'task_span',
-                    ['process_version_id', 'process', 'element', 'seconds'])
+    op.create_index('ix_task_span_element_seconds', 'task_span',
+                    ['process', 'element', 'seconds', 'left_at', 'process_version_id'],
+                    postgresql_where=sa.text('seconds IS NOT NULL'), sqlite_where=sa.text('seconds IS NOT NULL'))
     op.create_index('ix_task_span_instance_task', 'task_span', ['instance_id', 'task_id'])
 
 
 def downgrade():
     op.drop_index('ix_task_span_instance_task', table_name='task_span')
-    op.drop_index('ix_task_span_version_element_seconds', table_name='task_span')
+    op.drop_index('ix_task_span_element_seconds', table_name='task_span')
     op.drop_table('task_span')
