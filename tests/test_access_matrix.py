@@ -61,6 +61,7 @@ GATED = {
     "/gestion/comptes": "accounts",
     "/gestion/webhooks": "integrations",
     "/gestion/jetons-api": "integrations",
+    "/gestion/pilotage": "steering",
     "/processus": "studio",
     "/processus/roles": "studio",
     "/processus/simulations": "studio",

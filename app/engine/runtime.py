@@ -21,7 +21,7 @@ from .. import clock
 from . import compaction, registry as handlers
 from .cache import WORKFLOWS
 from ..extensions import db
-from ..models import ProcessPackage, WaitingLane, WorkflowInstance
+from ..models import ProcessPackage, TaskSpan, WaitingLane, WorkflowInstance
 from .scripting import RestrictedEnvironment
 from .setup import SERIALIZER
 from .specs import ProcessSpec, Step, current_version, is_async, load_spec, properties, spec_key
@@ -99,6 +99,10 @@ class UserTask:
     can_go_back: bool
 
 
+def _lanes(ready: dict) -> set[str]:
+    return {task.task_spec.lane for task in ready.values() if task.task_spec.lane}
+
+
 def _is_timer(event) -> bool:
     return "Timer" in event.event_type or event.event_type == "TimeDateEventDefinition"
 
@@ -111,6 +115,8 @@ class Run:
         self.request = request
         #: The lanes the instance's stored waiting_lane rows name (none for a new instance).
         self._saved_lanes: set[str] = set()
+        #: {id: ready user task} as stored (the open task_span rows): what save compares to.
+        self._saved_ready: dict = {}
         #: The stored JSON the workflow is exactly, while it is (loaded or saved, not changed since):
         #: what ``release`` keeps it under.
         self._state_json: str | None = None
@@ -152,7 +158,8 @@ class Run:
             workflow = SERIALIZER.registry.restore(json.loads(state), process_spec=spec)
         run = cls(instance, workflow, spec, request)
         run._state_json = state
-        run._saved_lanes = run.waiting_lanes()  # what the stored projection says (written by save)
+        run._saved_ready = run._ready_user_tasks()  # what the stored projections say (written by save)
+        run._saved_lanes = _lanes(run._saved_ready)
         return run
 
     def release(self) -> None:
@@ -178,7 +185,9 @@ class Run:
         instance.updated_at = clock.now()
         if self._async_due is not None:  # the oldest due work first: a marker already set keeps its time
             instance.async_due_at = (instance.async_due_at or instance.updated_at) if self._async_due else None
-        lanes = set() if instance.completed else self.waiting_lanes()
+        ready = {} if instance.completed else self._ready_user_tasks()
+        self._record_spans(ready, instance.updated_at)
+        lanes = _lanes(ready)
         if lanes != self._saved_lanes:  # most steps stay in the same lane: no query, no write
             gone = self._saved_lanes - lanes
             if gone:
@@ -209,11 +218,38 @@ class Run:
         return [self.workflow, *self.workflow.subprocesses.values()]
 
     def waiting_lanes(self) -> set[str]:
-        """The lanes in which a user task is ready (saved as the queues' projection). A set: a scan
-        of the task tables (called processes included), cheaper than the ordered walk of the tree
-        that ``get_tasks`` does; it runs at every load and save."""
-        return {task.task_spec.lane for workflow in self.workflows for task in workflow.tasks.values()
-                if task.state == TaskState.READY and task.task_spec.manual and task.task_spec.lane}
+        """The lanes in which a user task is ready (saved as the queues' projection)."""
+        return _lanes(self._ready_user_tasks())
+
+    def _ready_user_tasks(self) -> dict:
+        """{id: task} of the ready user tasks: a scan of the task tables (called processes
+        included), cheaper than the ordered walk of the tree that ``get_tasks`` does; it runs at
+        every load and save."""
+        return {task.id: task for workflow in self.workflows for task in workflow.tasks.values()
+                if task.state == TaskState.READY and task.task_spec.manual}
+
+    def _record_spans(self, ready: dict, now: datetime) -> None:
+        """Open a task_span for each user task that became ready, close those of the tasks that
+        are no longer: nothing to write when the step stays on the same task (a draft saved).
+        Core statements for a stored instance: no unit of work on the step path."""
+        gone = [str(task_id) for task_id in self._saved_ready.keys() - ready.keys()]
+        epoch = int(now.timestamp())
+        rows = [dict(task_id=str(task_id), process_version_id=self.instance.process_version.id,
+                     process=task.workflow.spec.name, element=task.task_spec.bpmn_id, entered_at=now,
+                     entered_epoch=epoch)
+                for task_id, task in ready.items() if task_id not in self._saved_ready]
+        self._saved_ready = ready
+        spans, instance = TaskSpan.__table__, self.instance
+        if gone:
+            if instance.id is None:  # saved earlier in this transaction, not flushed yet
+                db.session.flush()
+            db.session.execute(spans.update().where(
+                spans.c.instance_id == instance.id, spans.c.task_id.in_(gone), spans.c.left_at.is_(None))
+                .values(left_at=now, seconds=epoch - spans.c.entered_epoch))
+        if rows and instance.id is None:  # a new instance (Run.start): the rows follow it into the session
+            db.session.add_all(TaskSpan(instance=instance, **row) for row in rows)
+        elif rows:
+            db.session.execute(spans.insert(), [dict(instance_id=instance.id, **row) for row in rows])
 
     def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:
         """Why ``actor_id`` may not complete ``task`` (they did the task it must be separated

@@ -2,7 +2,7 @@
 from .api_token import ApiToken
 from .account import AccountToken, AuditEntry, ForgottenRequest, LoginAttempt, SupplierAccess, User, UserRole
 from .document import Document, DocumentVerdict
-from .history import PassedElement, PastMilestone
+from .history import PassedElement, PastMilestone, TaskSpan
 from .incident import Incident
 from .mail import OutboxMail
 from .migration import InstanceMove
@@ -16,6 +16,6 @@ __all__ = [
     "AccountToken", "ApiToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "DocumentVerdict", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
-    "Referencing", "RequestEvent", "Simulation", "TYPES", "UsedCaptcha", "WaitingLane", "WebhookDelivery",
+    "Referencing", "RequestEvent", "Simulation", "TaskSpan", "TYPES", "UsedCaptcha", "WaitingLane", "WebhookDelivery",
     "WebhookEndpoint", "WorkflowInstance",
 ]

@@ -33,6 +33,7 @@ CAPABILITIES = {
     "mails": "Suivre les courriels en attente ou en échec",
     "accounts": "Gérer les comptes et leurs rôles",
     "integrations": "Gérer les intégrations : jetons d'API et webhooks",
+    "steering": "Piloter la procédure : tableaux de bord",
 }
 
 #: What the check keeps whatever the table says: (capability, role that must keep it).

@@ -113,6 +113,15 @@ def _embedded(caller: ProcessVersion, process_id: str, versions: dict) -> int | 
     return next((v.id for v in same if v.created_at <= caller.created_at), same[0].id if same else None)
 
 
+def running_versions(version: ProcessVersion) -> list[int]:
+    """The ids of the versions whose requests run ``version``: itself, and those of the processes
+    that call its process and embed this version of it."""
+    versions: dict = {}
+    callers = db.session.scalars(db.select(ProcessVersion).where(ProcessVersion.process_id != version.process_id))
+    return [version.id, *(caller.id for caller in callers
+                          if _embedded(caller, version.process_id, versions) == version.id)]
+
+
 def overview() -> list[ProcessRow]:
     """Every process, its versions (newest first) with how many requests still run on each."""
     running = running_counts()

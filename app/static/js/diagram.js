@@ -6,9 +6,29 @@
  * global BpmnJS) and marks its elements « diagram-done » and « diagram-current » (portal.css). The
  * process shown first is the innermost one still running; the select #request-diagram-process
  * switches to another.
+ *
+ * window.PortalDiagram.load(container, draw) is shared with js/steering.js: it fetches the JSON of
+ * the container's data-diagram-url, hands it to draw (which returns a promise) and says in the
+ * container when either fails.
  */
 (function () {
   "use strict";
+
+  function fail(container) {
+    container.textContent = "Le diagramme n'a pas pu être affiché. Rechargez la page pour réessayer.";
+  }
+
+  function load(container, draw) {
+    fetch(container.getAttribute("data-diagram-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(draw)
+      .catch(function () { fail(container); });
+  }
+
+  window.PortalDiagram = { load: load, fail: fail };
 
   var container = document.getElementById("request-diagram");
   if (!container || !window.BpmnJS) { return; }
@@ -33,22 +53,14 @@
     });
   }
 
-  function fail() {
-    container.textContent = "Le diagramme n'a pas pu être affiché. Rechargez la page pour réessayer.";
-  }
-
-  fetch(container.getAttribute("data-diagram-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    })
-    .then(function (data) {
-      data.processes.forEach(function (process) { processes[process.id] = process; });
-      if (select) {
-        select.value = data.active;
-        select.addEventListener("change", function () { show(select.value).catch(fail); });
-      }
-      return show(data.active);
-    })
-    .catch(fail);
+  load(container, function (data) {
+    data.processes.forEach(function (process) { processes[process.id] = process; });
+    if (select) {
+      select.value = data.active;
+      select.addEventListener("change", function () {
+        show(select.value).catch(function () { fail(container); });
+      });
+    }
+    return show(data.active);
+  });
 })();
