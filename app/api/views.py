@@ -2,7 +2,6 @@
 referencing, like the pages'."""
 from flask import current_app
 from flask_smorest import Blueprint, abort
-from sqlalchemy import and_, or_
 from werkzeug.exceptions import HTTPException
 
 from .. import access
@@ -61,8 +60,8 @@ def list_requests(cursor=None, limit=20, siret=None, deposited_from=None, deposi
     select = listing.deposited_between(select, deposited_from, deposited_to)
     if cursor:
         at, row_id = cursor
-        select = select.where(or_(EnrolmentRequest.submitted_at < at,
-                                  and_(EnrolmentRequest.submitted_at == at, EnrolmentRequest.id < row_id)))
+        select = select.where(listing.following(EnrolmentRequest.submitted_at, at, EnrolmentRequest.id, row_id,
+                                                descending=True))
     rows = list(db.session.scalars(listing.newest_first(select).limit(limit + 1)))
     page = rows[:limit]
     more = len(rows) > limit

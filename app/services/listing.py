@@ -209,10 +209,16 @@ def _beyond(select, keyset, cursor, forward: bool):
     value = db.session.scalar(select.with_only_columns(column).order_by(None).where(key == cursor))
     if value is None:
         return None
-    beyond = operators.lt if descending == forward else operators.gt
-    within = operators.le if descending == forward else operators.ge
-    # The first term lets the sort index range-scan from the row; the second breaks ties.
-    return and_(within(column, value), or_(beyond(column, value), and_(column == value, beyond(key, cursor))))
+    return following(column, value, key, cursor, descending=descending == forward)
+
+
+def following(column, value, key, key_value, descending: bool):
+    """The condition « comes after the row (``value``, ``key_value``) » in the order of ``column``
+    then ``key``, both descending (or both ascending): a keyset. The first term lets the sort index
+    range-scan from the row; the second breaks ties."""
+    beyond = operators.lt if descending else operators.gt
+    within = operators.le if descending else operators.ge
+    return and_(within(column, value), or_(beyond(column, value), and_(column == value, beyond(key, key_value))))
 
 
 def _keys(select, runs, offset: int, limit: int) -> list:
