@@ -1,6 +1,8 @@
 """In a real browser (Debian's Chromium through Playwright): an analyst adds a step's fields in the
 studio's form editor, orders and edits them, checks and deploys the package; a supplier's next
 request is asked for them. Each page of the editor passes axe-core."""
+from playwright.sync_api import expect
+
 from app import package
 from journey import Journey
 from test_accessibility_browser import Axe
@@ -37,7 +39,8 @@ def test_an_analyst_adds_orders_edits_and_deploys_fields_in_the_editor(portal, c
     page.locator("#add-field").get_by_role("button", name="Ajouter le champ").click()
 
     page.locator("#field-size").get_by_role("button", name="Monter").click()
-    assert page.locator("#fields tbody tr td:nth-child(2)").all_inner_texts() == ["size", "finess"]
+    # The move reloads the page: wait for the new order rather than read the list mid-navigation.
+    expect(page.locator("#fields tbody tr td:nth-child(2)")).to_have_text(["size", "finess"])
     page.locator("#field-finess").get_by_role("link", name="Modifier").click()
     axe.scan()
     page.get_by_label("Texte d'aide").fill("Le numéro FINESS de l'établissement.")
