@@ -141,3 +141,35 @@ def test_only_admins_and_analysts_may_see_it(portal):
     assert not agent.get("/gestion/demandes").doc.xpath("//a[@href='/gestion/pilotage']")
     anonymous = Browser(portal.test_client()).get(PAGE, follow=False)
     assert anonymous.status == 302 and "/connexion" in anonymous.response.headers["Location"]
+
+
+def test_its_weekly_counts_and_waiting_requests_are_read_from_their_partial_indexes(portal, measured):
+    """The page's history and waiting queries name their rows as the partial indexes do (the status
+    line's prefix a constant, not a parameter), so that the planners may read those small indexes
+    instead of the whole history: asked with sequential scans off on PostgreSQL, each must use its
+    index (a bound parameter, or a different condition, would leave it unusable)."""
+    from sqlalchemy import event, text
+
+    from app.extensions import db
+    statements = []
+    analyst = person(portal, "analyst")
+    with portal.app_context():
+        engine = db.engine
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert analyst.get(PAGE).status == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    postgresql = engine.dialect.name == "postgresql"
+    for marker, index in (("FROM request_event", "ix_request_event_status_at"),
+                          ("task_span.left_at IS NULL", "ix_task_span_open")):
+        statement, parameters = next((s, p) for s, p in statements if marker in s)
+        with engine.connect() as connection:
+            if postgresql:
+                connection.execute(text("SET enable_seqscan = off"))
+            explain = "EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN "
+            plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+        assert index in plan, plan

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
 
 from .. import clock
 from . import compaction, registry as handlers
@@ -105,6 +106,14 @@ def _lanes(ready: dict) -> set[str]:
 
 def _is_timer(event) -> bool:
     return "Timer" in event.event_type or event.event_type == "TimeDateEventDefinition"
+
+
+_SPANS = TaskSpan.__table__
+#: A step's task_span writes, built once (``Run._record_spans``).
+_CLOSE_SPANS = _SPANS.update().where(
+    _SPANS.c.instance_id == bindparam("of_instance"), _SPANS.c.task_id.in_(bindparam("gone", expanding=True)),
+    _SPANS.c.left_at.is_(None)).values(left_at=bindparam("left"), seconds=bindparam("left_epoch") - _SPANS.c.entered_epoch)
+_OPEN_SPAN = _SPANS.insert()
 
 
 class Run:
@@ -231,7 +240,8 @@ class Run:
     def _record_spans(self, ready: dict, now: datetime) -> None:
         """Open a task_span for each user task that became ready, close those of the tasks that
         are no longer: nothing to write when the step stays on the same task (a draft saved).
-        Core statements for a stored instance: no unit of work on the step path."""
+        Prepared Core statements on the transaction's connection: no unit of work, no autoflush
+        and no statement built on the step path (the instance row is flushed at commit)."""
         gone = [str(task_id) for task_id in self._saved_ready.keys() - ready.keys()]
         epoch = int(now.timestamp())
         rows = [dict(task_id=str(task_id), process_version_id=self.instance.process_version.id,
@@ -239,17 +249,19 @@ class Run:
                      entered_epoch=epoch)
                 for task_id, task in ready.items() if task_id not in self._saved_ready]
         self._saved_ready = ready
-        spans, instance = TaskSpan.__table__, self.instance
+        instance = self.instance
+        if not gone and not rows:
+            return
+        if instance.id is None:
+            if not gone:  # a new instance (Run.start): the rows follow it into the session
+                db.session.add_all(TaskSpan(instance=instance, **row) for row in rows)
+                return
+            db.session.flush()  # saved earlier in this transaction, not flushed yet
+        connection = db.session.connection()
         if gone:
-            if instance.id is None:  # saved earlier in this transaction, not flushed yet
-                db.session.flush()
-            db.session.execute(spans.update().where(
-                spans.c.instance_id == instance.id, spans.c.task_id.in_(gone), spans.c.left_at.is_(None))
-                .values(left_at=now, seconds=epoch - spans.c.entered_epoch))
-        if rows and instance.id is None:  # a new instance (Run.start): the rows follow it into the session
-            db.session.add_all(TaskSpan(instance=instance, **row) for row in rows)
-        elif rows:
-            db.session.execute(spans.insert(), [dict(instance_id=instance.id, **row) for row in rows])
+            connection.execute(_CLOSE_SPANS, dict(of_instance=instance.id, gone=gone, left=now, left_epoch=epoch))
+        if rows:
+            connection.execute(_OPEN_SPAN, [dict(instance_id=instance.id, **row) for row in rows])
 
     def separation_refusal(self, task: UserTask, actor_id: int | None, name: str | None = None) -> str | None:
         """Why ``actor_id`` may not complete ``task`` (they did the task it must be separated

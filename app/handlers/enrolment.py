@@ -1,6 +1,6 @@
 """Service tasks of the enrolment: number, type, submission, status, recap PDF."""
 from .. import clock
-from ..models import TYPES
+from ..models import STATUS_LINE, TYPES
 from ..package import statuses
 from ..engine.registry import Param, handler
 from ..package import document_types
@@ -41,7 +41,7 @@ def set_status(ctx, status):
     ctx.request.status_changed_at = ctx.now
     if found.validation and ctx.request.validated_at is None:
         ctx.request.validated_at = ctx.now
-    enrolment.record(ctx.request, "système", f"Statut : {found.agent_label}")
+    enrolment.record(ctx.request, "système", STATUS_LINE + found.agent_label)
     return {"status": code, "previous": previous}
 
 

@@ -8,7 +8,7 @@ from .mail import OutboxMail
 from .migration import InstanceMove
 from .process import PackageDraft, ProcessDraft, ProcessPackage, ProcessVersion, WaitingLane, WorkflowInstance
 from .reference import Counter, Referencing, UsedCaptcha
-from .request import TYPES, EnrolmentRequest, RequestEvent
+from .request import STATUS_LINE, TYPES, EnrolmentRequest, RequestEvent, is_status_line
 from .simulation import Simulation
 from .webhook import WebhookDelivery, WebhookEndpoint
 
@@ -16,6 +16,6 @@ __all__ = [
     "AccountToken", "ApiToken", "AuditEntry", "ForgottenRequest", "LoginAttempt", "SupplierAccess", "User", "UserRole",
     "Counter", "Document", "DocumentVerdict", "EnrolmentRequest", "Incident", "InstanceMove", "OutboxMail", "PackageDraft", "PassedElement", "PastMilestone", "ProcessDraft", "ProcessPackage",
     "ProcessVersion",
-    "Referencing", "RequestEvent", "Simulation", "TaskSpan", "TYPES", "UsedCaptcha", "WaitingLane", "WebhookDelivery",
+    "Referencing", "RequestEvent", "STATUS_LINE", "Simulation", "TaskSpan", "TYPES", "is_status_line", "UsedCaptcha", "WaitingLane", "WebhookDelivery",
     "WebhookEndpoint", "WorkflowInstance",
 ]

@@ -49,6 +49,9 @@ class TaskSpan(db.Model):
         Index("ix_task_span_element_seconds", "process", "element", "seconds", "left_at", "process_version_id",
               postgresql_where=text("seconds IS NOT NULL"), sqlite_where=text("seconds IS NOT NULL")),
         Index("ix_task_span_instance_task", "instance_id", "task_id"),
+        # The requests waiting at each task now (the open stays: one or two per running request).
+        Index("ix_task_span_open", "process", "element", "process_version_id",
+              postgresql_where=text("left_at IS NULL"), sqlite_where=text("left_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -19,15 +19,13 @@ from sqlalchemy import case, func, literal
 from .. import clock
 from ..engine.specs import all_task_specs, load_spec
 from ..extensions import db
-from ..models import EnrolmentRequest, ProcessVersion, RequestEvent, TaskSpan, WorkflowInstance
+from ..models import STATUS_LINE, EnrolmentRequest, ProcessVersion, RequestEvent, TaskSpan, WorkflowInstance, is_status_line
 from ..package import statuses
 from . import processes
 
 #: The periods the page offers, in weeks.
 PERIODS = (4, 12, 26, 52)
 DEFAULT_WEEKS = 12
-#: The prefix of a status change's history line (handlers/enrolment.py: set_status).
-STATUS_LINE = "Statut : "
 #: How many of the requests past a deadline the page lists (the oldest first); the count is total.
 OVERDUE_SHOWN = 50
 #: The heatmap's grades: a task's median wait over the slowest one's, in quarters (1: fastest).
@@ -89,7 +87,7 @@ def status_weeks(starts: list[datetime], process_id: str | None = None) -> list[
     week = case(*((RequestEvent.at >= start, literal(i)) for i, start in reversed(list(enumerate(starts)))))
     entered = db.session.execute(_of_process(
         db.select(RequestEvent.action, week, func.count()).where(
-            RequestEvent.at >= starts[0], RequestEvent.action.like(STATUS_LINE + "%"))
+            RequestEvent.at >= starts[0], is_status_line())
         .group_by(RequestEvent.action, week), process_id, from_events=True)).all()
     now = dict(db.session.execute(_of_process(
         db.select(EnrolmentRequest.status, func.count()).where(EnrolmentRequest.number.is_not(None))

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 from flask import current_app
 from sqlalchemy import event as orm_event
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from .. import clock
 from ..extensions import db
@@ -186,19 +186,37 @@ def payload(event: str, request: EnrolmentRequest, details: dict) -> dict:
         "url": staff_url(request), **details}}
 
 
+_ENDPOINTS = "webhooks.active_endpoints"
+
+
+def _active_endpoints() -> list[tuple[int, frozenset]]:
+    """(id, events) of the active endpoints, in order: read once per transaction (a validation
+    emits two events, a step may change the status twice)."""
+    info = db.session.info
+    if _ENDPOINTS not in info:
+        info[_ENDPOINTS] = [(e.id, frozenset(e.events)) for e in db.session.scalars(
+            db.select(WebhookEndpoint).where(WebhookEndpoint.active).order_by(WebhookEndpoint.id))]
+    return info[_ENDPOINTS]
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_endpoints(session, transaction):
+    if transaction.parent is None:  # the next transaction reads them again (an admin may have changed them)
+        session.info.pop(_ENDPOINTS, None)
+
+
 def emit(event: str, request: EnrolmentRequest, **details) -> list[WebhookDelivery]:
     """Queue ``event`` about ``request`` for every active endpoint subscribed to it (``details`` join
     the payload's ``data``); it leaves only if the transaction commits."""
     with db.session.no_autoflush:  # also called from an attribute event, in the middle of a change
-        endpoints = [e for e in db.session.scalars(db.select(WebhookEndpoint).where(WebhookEndpoint.active)
-                                                   .order_by(WebhookEndpoint.id)) if event in e.events]
+        endpoints = [endpoint_id for endpoint_id, events in _active_endpoints() if event in events]
         if not endpoints:
             return []
         body = json.dumps(payload(event, request, details), ensure_ascii=False, separators=(",", ":"))
     now, limit = clock.now(), int(current_app.config["WEBHOOK_MAX_ATTEMPTS"])
-    rows = [WebhookDelivery(endpoint_id=endpoint.id, request=request, event=event, payload=body,
+    rows = [WebhookDelivery(endpoint_id=endpoint_id, request=request, event=event, payload=body,
                             message_id="msg_" + secrets.token_urlsafe(18), status=PENDING, attempts=0,
-                            attempt_limit=limit, next_attempt_at=now, created_at=now) for endpoint in endpoints]
+                            attempt_limit=limit, next_attempt_at=now, created_at=now) for endpoint_id in endpoints]
     db.session.add_all(rows)  # inserted in this order: the order each receiver gets them in
     outbox.wake_after_commit()
     return rows
