@@ -104,7 +104,7 @@ class SupportingDocumentsForm(TaskForm):
     @property
     def round_marker(self) -> str:
         """What the documents imported for this deposit are marked with (one marker per round)."""
-        return f"deposit:{self.task.id}"
+        return f"{documents.ROUND_MARKER}{self.task.id}"
 
     def imported(self):
         """This round's documents (the request's documents of every round are not loaded)."""

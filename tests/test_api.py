@@ -228,6 +228,18 @@ def test_read_history_documents_and_download(portal, reader, filed):
         assert hashlib.sha256(download.data).hexdigest() == item["sha256"]
         assert download.mimetype == item["content_type"] and download.headers["X-Content-Type-Options"] == "nosniff"
 
+    assert {(item["version"], item["current"]) for item in listed} == {(1, True)}
+
+    # A newer file of a type (filed later): version 2 is current, version 1 stays listed.
+    replaced = listed[1]
+    clock.advance(timedelta(hours=1))
+    with portal.app_context():
+        request = db.session.get(EnrolmentRequest, request_id)
+        newer = documents.store_generated(request, replaced["kind"], "nouvelle-version.pdf", contents[replaced["id"]]).id
+        db.session.commit()
+    versions = {item["id"]: (item["version"], item["current"]) for item in reader.get(f"/demandes/{first}/documents").get_json()}
+    assert versions[replaced["id"]] == (1, False) and versions[newer] == (2, True)
+
     pending = listed[0]["id"]
     with portal.app_context():
         db.session.execute(db.update(Document).where(Document.id == pending).values(scan_status="pending"))

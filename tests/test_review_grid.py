@@ -105,22 +105,31 @@ def test_verdicts_flow_from_the_grid_to_the_next_agent_the_request_for_documents
                        f"{identity.label} « cni-representant.jpg » — Refusé : Photo coupée, nom illisible"]
     assert "Durand" not in page.text and "Petit" not in page.text
 
-    # A new KBIS: the current version; the first one is « version 1 », for the staff only.
-    page = page.form().fill(document_type="kbis").attach("document_file", "kbis-2026.pdf", pdf_bytes("KBIS")).submit("Importer")
-    assert page.status == 200, page.errors()
+    # A new KBIS, and the identity card in two files (both sides) in the same deposit: each type's
+    # current version; the first ones are « version 1 », for the staff only.
+    for kind, name in (("kbis", "kbis-2026.pdf"), (identity.kind, "cni-recto.pdf"), (identity.kind, "cni-verso.pdf")):
+        page = page.form().fill(document_type=kind).attach("document_file", name, pdf_bytes(name)).submit("Importer")
+        assert page.status == 200, page.errors()
     page.form().submit("Confirmer")
     page = second.review(public_id)
     current, earlier = _row(page, "kbis-2026.pdf"), _row(page, "kbis.pdf")
     assert current.get("data-current") is not None and "Version actuelle" in _text(current)
     assert "version 2" in _text(current) and "Pas encore d'avis" in _text(current)
     assert earlier.get("data-current") is None and "version 1" in _text(earlier)
+    for side in ("cni-recto.pdf", "cni-verso.pdf"):  # one version in two files: both current
+        row = _row(page, side)
+        assert row.get("data-current") is not None and "Version actuelle version 2" in _text(row), _text(row)
+    assert _row(page, "cni-representant.jpg").get("data-current") is None
     assert second.browser.client.get(f"/demandes/{public_id}/documents/{kbis.id}").status_code == 200
     assert browser.client.get(f"/demandes/{public_id}/documents/{kbis.id}").status_code == 404
+    sides = _documents(portal, public_id)
+    for side in ("cni-recto.pdf", "cni-verso.pdf"):
+        assert browser.client.get(f"/demandes/{public_id}/documents/{sides[side].id}").status_code == 200
     detail = browser.get(f"/espace/demandes/{public_id}")
     assert "kbis-2026.pdf" in detail.text and "kbis.pdf" not in detail.text.replace("kbis-2026.pdf", "")
-    # The new KBIS is not refused: the next request for documents names the identity card only.
+    # The new files are not judged yet: the next request for documents starts from nothing refused.
     form = second.decision_form(public_id).form_with("Enregistrer la décision")
-    assert form.values["requested_types"] == [identity.kind]
+    assert form.values.get("requested_types", []) == []
 
 
 def test_only_the_holder_judges_and_bad_input_is_refused_in_french(portal, mailbox):

@@ -110,22 +110,32 @@ class HistoryLineSchema(ma.Schema):
 
 
 class DocumentSchema(ma.Schema):
-    id = ma.fields.Integer(metadata={"description": "L'identifiant du document (pour le télécharger).", "example": 12})
-    kind = ma.fields.String(metadata={"description": "Le code de son type.", "example": "rib"})
-    kind_label = ma.fields.String(attribute="label", metadata={"description": "Le libellé de son type.",
-                                                               "example": "RIB"})
-    name = ma.fields.String(attribute="original_name", metadata={"description": "Le nom du fichier déposé.",
-                                                                 "example": "rib.pdf"})
-    size = ma.fields.Integer(metadata={"description": "Sa taille en octets.", "example": 20480})
-    content_type = ma.fields.String(metadata={"description": "Son type MIME.", "example": "application/pdf"})
-    sha256 = ma.fields.String(metadata={"description": "L'empreinte SHA-256 de son contenu."})
-    uploaded_at = ma.fields.AwareDateTime(metadata={"description": "Quand il a été déposé (UTC)."})
-    scan_status = ma.fields.String(allow_none=True, metadata={
+    """A filed document, as one of the versions of its type (``services.verdicts.Version``)."""
+    id = ma.fields.Integer(attribute="document.id", metadata={
+        "description": "L'identifiant du document (pour le télécharger).", "example": 12})
+    kind = ma.fields.String(attribute="document.kind", metadata={"description": "Le code de son type.", "example": "rib"})
+    kind_label = ma.fields.String(attribute="document.label", metadata={"description": "Le libellé de son type.",
+                                                                        "example": "RIB"})
+    name = ma.fields.String(attribute="document.original_name", metadata={
+        "description": "Le nom du fichier déposé.", "example": "rib.pdf"})
+    size = ma.fields.Integer(attribute="document.size", metadata={"description": "Sa taille en octets.", "example": 20480})
+    content_type = ma.fields.String(attribute="document.content_type", metadata={
+        "description": "Son type MIME.", "example": "application/pdf"})
+    sha256 = ma.fields.String(attribute="document.sha256", metadata={"description": "L'empreinte SHA-256 de son contenu."})
+    uploaded_at = ma.fields.AwareDateTime(attribute="document.uploaded_at", metadata={
+        "description": "Quand il a été déposé (UTC)."})
+    scan_status = ma.fields.String(attribute="document.scan_status", allow_none=True, metadata={
         "description": "L'analyse antivirus : pending (en cours), clean (sain), infected (infecté, écarté), "
                        "null (non analysé : antivirus désactivé, ou document produit par le portail).",
         "example": "clean"})
-    downloadable = ma.fields.Boolean(metadata={
+    downloadable = ma.fields.Boolean(attribute="document.downloadable", metadata={
         "description": "Téléchargeable : ni en attente d'analyse, ni infecté.", "example": True})
+    version = ma.fields.Integer(attribute="number", metadata={
+        "description": "Le numéro de version de la pièce de ce type : 1 pour le premier dépôt ; les fichiers "
+                       "d'un type déposés ensemble (recto et verso) sont une même version.", "example": 1})
+    current = ma.fields.Boolean(metadata={
+        "description": "De la version actuelle de son type (false : remplacé par un dépôt plus récent).",
+        "example": True})
 
 
 class ImportFileSchema(ma.Schema):

@@ -9,7 +9,7 @@ from ..extensions import csrf, db, limiter
 from ..models import EnrolmentRequest
 from ..models.api_token import WRITE
 from ..models.document import FILED
-from ..services import audit, documents, listing, referencing
+from ..services import audit, documents, listing, referencing, verdicts
 from ..web.files import INLINE_TYPES, send
 from . import auth, problems, schemas
 
@@ -99,8 +99,10 @@ def _filed(enrolment: EnrolmentRequest) -> list:
 def request_documents(number):
     """Les pièces justificatives d'une demande
 
-    Leurs métadonnées, dans l'ordre de leur dépôt."""
-    return _filed(_visible(number))
+    Leurs métadonnées et leur version, dans l'ordre de leur dépôt. Une pièce remplacée par un dépôt
+    plus récent du même type reste listée (``current`` : false)."""
+    versions = [version for chain in verdicts.chains(_visible(number)) for version in chain.versions]
+    return sorted(versions, key=lambda version: version.document.id)
 
 
 @bp.route("/demandes/<number>/documents/<int:document_id>", methods=["GET"], parameters=[NUMBER, DOCUMENT_ID],

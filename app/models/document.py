@@ -36,6 +36,9 @@ class Document(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uploaded_by: Mapped[str] = mapped_column(String(200), default="")
+    # When it joined the request (its step or its deposit submitted): the documents of a type filed
+    # at the same moment are one version of it (a KBIS in two files), a later one supersedes them.
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scan_status: Mapped[str | None] = mapped_column(String(10), index=True)
     scan_threat: Mapped[str | None] = mapped_column(String(200))
     # When the antivirus last tried (its verdict, or no answer): the worker retries the oldest first.

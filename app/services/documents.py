@@ -616,6 +616,10 @@ def open_stored(document: Document) -> storage.Stored:
     return storage.current().open(document.storage_name)
 
 
+#: How the ``field`` of a document imported in a deposit round begins (then the round's task id).
+ROUND_MARKER = "deposit:"
+
+
 def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
           uploaded_by: str = "", state: str = DRAFT) -> Document:
     """Write the checked file under a random name, add its ``Document`` row and flush.
@@ -624,12 +628,13 @@ def store(request, kind: str, checked: CheckedFile, *, field: str | None = None,
     storage.current().put(storage_name, checked.data)
     _remember(db.session(), NEW_FILES, storage_name)
     # The row exists only once the file does (it joins request.documents here).
+    now = clock.now()
     document = Document(
-        request=request, kind=kind, field=field, state=state,
+        request=request, kind=kind, field=field, state=state, filed_at=now if state == FILED else None,
         original_name=checked.original_name, storage_name=storage_name,
         content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-        uploaded_at=clock.now(), uploaded_by=uploaded_by, scan_status=checked.scan_status,
-        scanned_at=clock.now() if checked.scan_status else None)
+        uploaded_at=now, uploaded_by=uploaded_by, scan_status=checked.scan_status,
+        scanned_at=now if checked.scan_status else None)
     db.session.add(document)
     db.session.flush()
     return document
@@ -668,11 +673,11 @@ def file_drafts(request, data: dict) -> int:
     """File the request's draft documents that ``data`` names (its ``doc_*`` values); delete the
     other drafts (replaced, or uploaded for a field that no longer applies). Returns how many."""
     used = {value for key, value in data.items() if key.startswith("doc_") and value}
-    filed = 0
+    filed, now = 0, clock.now()
     for document in list(request.documents):
         if document.state == DRAFT:
             if document.id in used:
-                document.state = FILED
+                document.state, document.filed_at = FILED, now
                 filed += 1
             else:
                 delete(document)
@@ -681,9 +686,10 @@ def file_drafts(request, data: dict) -> int:
 
 def file_named(request, ids: set[int]) -> None:
     """File the request's draft documents whose ids are given (the others stay as they are)."""
+    now = clock.now()
     for document in request.documents:
         if document.state == DRAFT and document.id in ids:
-            document.state = FILED
+            document.state, document.filed_at = FILED, now
 
 
 def delete(document: Document) -> None:

@@ -1,6 +1,8 @@
 """The review grid: an agent's verdict (« conforme » / « non conforme » and why) on each document of
-a request, and the documents' versions. The documents of a request of the same type form a chain,
-oldest first: the newest is current, the earlier ones are « version n », kept for the staff."""
+a request, and the documents' versions. The documents of a request of the same type form a chain
+of versions, oldest first: a version is what one submission filed, or one deposit round imported,
+of that type (a KBIS in two files is one version); the newest is current, the earlier ones are
+« version n », kept for the staff."""
 from dataclasses import dataclass
 
 from sqlalchemy.orm import joinedload
@@ -10,6 +12,7 @@ from ..extensions import db
 from ..models import Document, DocumentVerdict, EnrolmentRequest, User
 from ..models.document import FILED, NON_CONFORME, VERDICT_LABELS
 from . import audit
+from .documents import ROUND_MARKER
 
 OTHER = "autre"
 #: The reasons an agent picks from (code → label in the agency's words); « Autre »: typed.
@@ -26,28 +29,40 @@ REASONS = {
 @dataclass(frozen=True)
 class Version:
     document: Document
-    number: int                        # 1 for the first upload of its type
+    number: int                        # 1 for the first version of its type
     verdict: DocumentVerdict | None    # the latest one, if any
+    current: bool                      # of its type's newest version
 
 
 @dataclass(frozen=True)
 class Chain:
-    """The documents of one type, oldest first: the last is the current one."""
+    """The documents of one type, oldest first: those of the last version are the current ones."""
     kind: str
     label: str
     versions: list[Version]
 
     @property
-    def current(self) -> Version:
-        return self.versions[-1]
+    def numbered(self) -> bool:
+        """Whether the type has had more than one version (the grid then numbers them)."""
+        return self.versions[-1].number > 1
 
     @property
     def earlier(self) -> list[Version]:
-        return self.versions[:-1]
+        return [v for v in self.versions if not v.current]
 
 
 def _filed(request: EnrolmentRequest) -> list[Document]:
-    return sorted((d for d in request.documents if d.state == FILED), key=lambda d: (d.uploaded_at, d.id))
+    return sorted((d for d in request.documents if d.state == FILED), key=lambda d: (_filed_at(d), d.id))
+
+
+def _filed_at(document: Document):
+    return document.filed_at or document.uploaded_at
+
+
+def _version_key(document: Document):
+    """What makes a version: the deposit round the file was imported in, else the moment it was filed."""
+    field = document.field or ""
+    return field if field.startswith(ROUND_MARKER) else _filed_at(document)
 
 
 def latest(document_ids) -> dict[int, DocumentVerdict]:
@@ -60,27 +75,34 @@ def latest(document_ids) -> dict[int, DocumentVerdict]:
 
 
 def chains(request: EnrolmentRequest) -> list[Chain]:
-    """The request's filed documents by type (in the order of their first upload), with versions
+    """The request's filed documents by type (in the order of their first filing), with versions
     and latest verdicts."""
     filed = _filed(request)
     verdicts = latest([d.id for d in filed if d.id is not None])
     by_kind: dict[str, list[Document]] = {}
     for document in filed:
         by_kind.setdefault(document.kind, []).append(document)
-    return [Chain(kind, documents[0].label,
-                  [Version(d, n, verdicts.get(d.id)) for n, d in enumerate(documents, start=1)])
-            for kind, documents in by_kind.items()]
+    result = []
+    for kind, documents in by_kind.items():
+        numbers: dict = {}  # version key → its number, in filing order
+        for document in documents:
+            numbers.setdefault(_version_key(document), len(numbers) + 1)
+        last = len(numbers)
+        result.append(Chain(kind, documents[0].label, [
+            Version(d, numbers[_version_key(d)], verdicts.get(d.id), numbers[_version_key(d)] == last)
+            for d in documents]))
+    return result
 
 
 def superseded_ids(request: EnrolmentRequest) -> set[int]:
-    """The ids of the request's earlier versions (a newer document of the same type was filed)."""
+    """The ids of the request's earlier versions (a newer version of the same type was filed)."""
     return {v.document.id for chain in chains(request) for v in chain.earlier}
 
 
 def refused(request: EnrolmentRequest) -> list[Version]:
     """The current documents whose latest verdict is « non conforme », in the grid's order."""
-    return [chain.current for chain in chains(request)
-            if chain.current.verdict is not None and chain.current.verdict.refused]
+    return [v for chain in chains(request) for v in chain.versions
+            if v.current and v.verdict is not None and v.verdict.refused]
 
 
 def refused_of_kinds(request: EnrolmentRequest, kinds) -> list[Version]:
