@@ -64,6 +64,7 @@ GATED = {
     "/gestion/pilotage": "steering",
     "/processus": "studio",
     "/processus/roles": "studio",
+    "/processus/motifs": "studio",
     "/processus/simulations": "studio",
 }
 PEOPLE = ("anonyme", "déposant", "fournisseur A", "fournisseur B", "agent", "admin")

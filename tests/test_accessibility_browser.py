@@ -288,6 +288,12 @@ def test_every_page_an_analyst_reaches_passes_axe(deployed, chromium):
     axe.scan()
     page.goto("/processus/roles")
     axe.scan()
+    page.goto("/processus/motifs")
+    page.fill("#reasons", "illisible Document illisible")  # a line without « | »: the errors shown
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer le brouillon").click()
+    assert "il manque « | »" in page.inner_text("#reasons-group")
+    axe.scan()
     axe.assert_clean()
 
 

@@ -283,6 +283,7 @@ def test_a_file_too_big_is_refused(analyst, monkeypatch):
 
 @pytest.mark.parametrize("section, editor", [("statuses", "/processus/statuts"), ("mails", "/processus/courriels"),
                                              ("document_types", "/processus/documents"), ("roles", "/processus/roles"),
+                                             ("refusal_reasons", "/processus/motifs"),
                                              ("forms", "/processus/formulaires")])
 def test_each_section_editor_abandons_its_draft_and_only_its_own(analyst, section, editor):
     with analyst.app.app_context():

@@ -79,7 +79,8 @@ class DocumentVerdict(db.Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
     verdict: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
-    # A code of services.verdicts.REASONS, or None for a reason the agent typed (or none: conforme).
+    # A code of the package's refusal reasons (package/refusal_reasons.py), or None for a reason the
+    # agent typed (or none: conforme).
     reason_code: Mapped[str | None] = mapped_column(String(30))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -58,6 +58,9 @@ class Section:
     label: str = ""
     #: The endpoint of the section's editor in the studio (« Processus »), None when it has none.
     editor: str | None = None
+    #: Whether a package stored before the section existed (or files without it) takes the value
+    #: the repository ships, rather than an empty one (what must never be empty: roles, reasons…).
+    shipped_default: bool = False
 
     def read(self, folders: Folders) -> Any:
         path = folders.data / f"{self.name}.json"
@@ -68,6 +71,10 @@ class Section:
         (folders.data / f"{self.name}.json").write_text(dumps(value), encoding="utf-8")
 
     def empty(self) -> Any:
+        if self.shipped_default:
+            path = Path(current_app.config["BPMN_FOLDER"]) / "package" / f"{self.name}.json"
+            if path.exists():
+                return json.loads(path.read_text(encoding="utf-8"))
         return {}
 
     def build(self, value: Any, package: "Package") -> Any:
@@ -404,3 +411,4 @@ from . import document_types  # noqa: E402,F401
 from . import forms  # noqa: E402,F401
 from . import roles  # noqa: E402,F401
 from . import statuses  # noqa: E402,F401
+from . import refusal_reasons  # noqa: E402,F401

@@ -9,12 +9,8 @@ and the access-matrix tests read. The « Système » lane holds the service task
 
 Role names outlive a request (accounts hold them, queues list by lane): read ``package.current()``.
 """
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
-from flask import current_app
 
 from ..engine.runtime import NOT_SAME_ACTOR
 from . import Problem, Section, properties, register, task_specs
@@ -104,12 +100,9 @@ class RolesSection(Section):
     name = "roles"
     label = "Rôles et couloirs"
     editor = "studio_roles.index"
-
-    def empty(self) -> dict:
-        """A package stored before roles were data (or files without them) has the roles the
-        repository ships: nobody is locked out until the next deployment."""
-        path = Path(current_app.config["BPMN_FOLDER"]) / "package" / f"{self.name}.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    # A package stored before roles were data has the roles the repository ships: nobody is
+    # locked out until the next deployment.
+    shipped_default = True
 
     def build(self, value, package) -> Roles:
         return Roles({code: Role(code, item.get("label", code), tuple(item.get("lanes", ())),

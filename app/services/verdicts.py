@@ -7,23 +7,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import joinedload
 
-from .. import clock
+from .. import clock, package
 from ..extensions import db
 from ..models import Document, DocumentVerdict, EnrolmentRequest, User
 from ..models.document import FILED, NON_CONFORME, VERDICT_LABELS
+from ..package.refusal_reasons import OTHER
 from . import audit
 from .documents import ROUND_MARKER
 
-OTHER = "autre"
-#: The reasons an agent picks from (code → label in the agency's words); « Autre »: typed.
-REASONS = {
-    "illisible": "Document illisible",
-    "expire": "Document expiré",
-    "autre_societe": "Ne correspond pas à la société",
-    "incomplet": "Document incomplet",
-    "mauvais_type": "Mauvais type de document",
-    OTHER: "Autre (préciser)",
-}
+
+def reasons() -> dict[str, str]:
+    """{code: label} of the reasons an agent picks from (the process package's), then « Autre »."""
+    return package.current()["refusal_reasons"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,7 @@ def judge(document: Document, verdict: str, reason_code: str | None, typed: str,
     """Record ``agent``'s verdict on ``document`` and its history line (the caller commits).
     A « non conforme » has a reason: a listed one (``reason_code``) or, with « Autre », ``typed``."""
     if verdict == NON_CONFORME:
-        reason = typed.strip() if reason_code == OTHER else REASONS[reason_code]
+        reason = typed.strip() if reason_code == OTHER else reasons()[reason_code]
         code = None if reason_code == OTHER else reason_code
     else:
         reason, code = "", None
