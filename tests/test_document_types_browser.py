@@ -1,5 +1,7 @@
 """In a real browser (Debian's Chromium through Playwright): the studio's editor of document types,
 from « Processus » to a deployed package whose type a supplier's page reads."""
+from playwright.sync_api import expect
+
 from app import package
 from app.extensions import db
 from people import PASSWORD, make_user
@@ -34,10 +36,10 @@ def test_an_analyst_adds_a_document_type_and_deploys_it(portal, chromium):
     assert "Attestation spécifique DSR" in row.inner_text() and "png — 2,5 Mo" in row.inner_text()
 
     page.get_by_role("button", name="Vérifier").click()
-    assert page.get_by_text("Le paquet de processus, avec vos brouillons, peut être déployé.").is_visible()
+    expect(page.get_by_text("Le paquet de processus, avec vos brouillons, peut être déployé.")).to_be_visible()
     page.get_by_label("Commentaire de version").fill("Attestation spécifique DSR")
     page.get_by_role("button", name="Déployer").click()
-    assert page.get_by_text("Paquet de processus version 2 déployé").is_visible()
+    expect(page.get_by_text("Paquet de processus version 2 déployé")).to_be_visible()
     with portal.app_context():
         found = package.current()["document_types"]["attestation_dsr"]
         assert (found.label, found.formats, found.max_size_mb) == ("Attestation spécifique DSR", ("png",), 2.5)

@@ -1,6 +1,8 @@
 """In a real browser (Debian's Chromium through Playwright): after a deploy, the analyst follows
 « Demandes en cours sur une version antérieure » from the versions page, ticks the request that can
 move, moves it, then undoes the move; both pages pass axe-core."""
+from playwright.sync_api import expect
+
 from app.extensions import db
 from app.models import EnrolmentRequest
 from instruction_steps import Agent, file_request
@@ -31,8 +33,8 @@ def test_an_analyst_moves_a_request_and_undoes_it(portal, chromium):
     page.wait_for_selector("#migration-candidates")
     axe.scan()
     rows = page.locator("#migration-candidates tbody tr")
-    assert rows.count() == 2
-    assert page.locator("#migration-candidates input[type='checkbox']").count() == 1  # the refused one has none
+    expect(rows).to_have_count(2)
+    expect(page.locator("#migration-candidates input[type='checkbox']")).to_have_count(1)  # the refused one has none
     refused = rows.filter(has_text="Demande de pièces justificatives")
     assert "n'existe plus dans la version 2" in refused.inner_text()
     page.locator("#migration-candidates label.fr-label").click()  # DSFR draws the box on the label

@@ -1,6 +1,8 @@
 """In a real browser (Debian's Chromium through Playwright), under the portal's CSP: an agent takes
 a request, judges its documents in the review grid, then opens « Instruire la demande » and finds
 « Demander des pièces » pre-filled with the documents found non conforming."""
+from playwright.sync_api import expect
+
 from instruction_steps import file_request
 from test_csp_browser import Watched
 from test_review_grid import _documents, with_kbis
@@ -35,7 +37,7 @@ def test_the_agent_judges_documents_in_the_grid_and_the_request_for_documents_is
     page.get_by_role("link", name="Instruire la demande").click()
     page.wait_for_selector("form[data-form-key='instruction_decision']")
     page.locator("input[name=decision][value='demander_pieces']").check(force=True)
-    checked = page.locator("input[name=requested_types]:checked")
-    assert [checked.nth(i).get_attribute("value") for i in range(checked.count())] == [kbis.kind]
+    expect(page.locator("input[name=requested_types]:checked")).to_have_count(1)
+    assert page.locator("input[name=requested_types]:checked").get_attribute("value") == kbis.kind
     assert page.locator("textarea[name=message]").input_value() == "- KBIS « kbis.pdf » : Document expiré"
     watched.assert_clean()

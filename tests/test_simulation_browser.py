@@ -3,6 +3,8 @@ reminder in the diagram studio, saves it as a draft and simulates it: the remind
 ten virtual days, the path shows on the diagram, nothing is deployed."""
 import json
 
+from playwright.sync_api import expect
+
 from app.extensions import db
 from app.models import EnrolmentRequest, ProcessDraft, ProcessVersion
 from test_accessibility_browser import Axe
@@ -30,7 +32,7 @@ def test_an_analyst_simulates_a_shortened_reminder(portal, chromium):
     page.fill("#sample", json.dumps(SUBMITTED))
     page.get_by_role("button", name="Commencer la simulation").click()
     page.wait_for_selector("h1:has-text('Simulation de « supporting_documents »')")
-    assert page.locator(".simulation-mail").count() == 1  # the request for documents
+    expect(page.locator(".simulation-mail")).to_have_count(1)  # the request for documents
     assert "En attente de pièce(s) jointe(s) complémentaire(s)" in page.inner_text(".simulation-status")
     assert page.locator("#simulation-task h2").inner_text() == "Étape en cours : Déposer des pièces jointes"
     # The path on the diagram: the mail sent is done, the deposit is where the run stands.

@@ -4,6 +4,7 @@ Content-Security-Policy; an analyst renames a step of that timeline in the studi
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from playwright.sync_api import expect
 
 from app import clock
 from instruction_steps import Agent, file_request
@@ -39,7 +40,7 @@ def test_the_supplier_reads_a_timeline_and_no_diagram(portal, mailbox, watched):
     page.wait_for_selector("#request-timeline")
 
     steps = page.locator("#request-timeline > li")
-    assert steps.count() == 6
+    expect(steps).to_have_count(6)
     assert steps.nth(3).inner_text().split("\n")[:1] == ["Dépôt des pièces demandées"]
     current = page.locator("#request-timeline > li[aria-current='step']")
     assert current.is_visible()
