@@ -163,12 +163,10 @@ def session_app(request, smtp_server):
 
 
 def _empty_database():
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(db.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    """Every table emptied, children first. DELETE rather than PostgreSQL's TRUNCATE: a test leaves
+    a few rows, and TRUNCATE's new files for every table cost 0.2 s per test there."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 

@@ -15,6 +15,7 @@ Templates are rendered in Jinja's sandbox (no Python internals reachable from a 
 changed) with ``StrictUndefined`` (a typo cannot send a mail with a hole in it); each package
 version compiles a template once, on first use, and keeps it (``Mails``).
 """
+import functools
 import json
 import re
 from contextvars import ContextVar
@@ -475,10 +476,7 @@ class MailsSection(Section):
 
     def check(self, package, processes: dict[str, tuple]) -> list[Problem]:
         items = package.data[self.name]
-        env = environment(items)
-        problems = [p for code in items for p in item_problems(items, code, env)]
-        problems += [_problem(code, "ce courriel est envoyé par le portail : il ne peut pas être supprimé.")
-                     for code in REQUIRED if code not in items]
+        problems = list(_templates_problems(json.dumps(items, sort_keys=True)))
         for file, element, params in service_calls(processes, "mail.send"):
             code = literal(params.get("template", ""))
             if code is None:
@@ -489,6 +487,18 @@ class MailsSection(Section):
                 problems.append(Problem(file, element, f"le modèle de courriel « {code} » n'est pas un courriel de "
                                                        "demande : la tâche « Envoi d'un courriel » ne peut pas l'envoyer."))
         return problems
+
+
+@functools.lru_cache(maxsize=8)
+def _templates_problems(items_json: str) -> tuple[Problem, ...]:
+    """What refuses the templates themselves, given as JSON: the answer depends on their texts
+    alone, so checking a package whose mails did not change (« Vérifier », a deployment of
+    another section, every start) does not compile them all again."""
+    items = json.loads(items_json)
+    env = environment(items)
+    return (*(p for code in items for p in item_problems(items, code, env)),
+            *(_problem(code, "ce courriel est envoyé par le portail : il ne peut pas être supprimé.")
+              for code in REQUIRED if code not in items))
 
 
 register(MailsSection())
