@@ -239,6 +239,10 @@ def test_read_history_documents_and_download(portal, reader, filed):
         db.session.commit()
     versions = {item["id"]: (item["version"], item["current"]) for item in reader.get(f"/demandes/{first}/documents").get_json()}
     assert versions[replaced["id"]] == (1, False) and versions[newer] == (2, True)
+    current = [item["id"] for item in reader.get(f"/demandes/{first}/documents", current="true").get_json()]
+    assert newer in current and replaced["id"] not in current and len(current) == len(listed)
+    refused = assert_problem(reader.get(f"/demandes/{first}/documents", current="peut-etre"), 422)
+    assert refused["errors"] == {"current": ["« current » vaut true ou false."]}
 
     pending = listed[0]["id"]
     with portal.app_context():

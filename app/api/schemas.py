@@ -109,6 +109,13 @@ class HistoryLineSchema(ma.Schema):
     detail = ma.fields.String(metadata={"description": "Le détail ou le motif.", "example": ""})
 
 
+class DocumentFilters(ma.Schema):
+    current = ma.fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"},
+                                error_messages={"invalid": "« current » vaut true ou false."},
+                                metadata={"description": "true : seulement la version actuelle de chaque type de pièce "
+                                                         "(sans les fichiers remplacés depuis).", "example": True})
+
+
 class DocumentSchema(ma.Schema):
     """A filed document, as one of the versions of its type (``services.verdicts.Version``)."""
     id = ma.fields.Integer(attribute="document.id", metadata={

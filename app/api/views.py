@@ -94,14 +94,16 @@ def _filed(enrolment: EnrolmentRequest) -> list:
 
 
 @bp.route("/demandes/<number>/documents", methods=["GET"], parameters=[NUMBER], tags=["Documents"])
+@bp.arguments(schemas.DocumentFilters, location="query", as_kwargs=True)
 @bp.response(200, schemas.DocumentSchema(many=True))
-@problem_responses(401, 404, 429)
-def request_documents(number):
+@problem_responses(401, 404, 422, 429)
+def request_documents(number, current):
     """Les pièces justificatives d'une demande
 
     Leurs métadonnées et leur version, dans l'ordre de leur dépôt. Une pièce remplacée par un dépôt
     plus récent du même type reste listée (``current`` : false)."""
-    versions = [version for chain in verdicts.chains(_visible(number)) for version in chain.versions]
+    versions = [version for chain in verdicts.chains(_visible(number)) for version in chain.versions
+                if version.current or not current]
     return sorted(versions, key=lambda version: version.document.id)
 
 
