@@ -183,6 +183,8 @@ def test_a_request_s_events_reach_the_receiver_signed_once_each_in_order_despite
                        ("awaiting_documents", "in_progress"), ("in_progress", "validated")]
     filed = receiver.accepted[0][1]["data"]
     assert filed["number"] == number and filed["siret"] == supplier.siret and filed["type"] == "INITIAL"
+    # as committed: with the status the diagram gave it after « Terminer », not the draft's
+    assert (filed["status"], filed["status_label"]) == ("in_progress", "En cours")
     assert filed["url"] == f"{portal.config['PORTAL_URL']}/gestion/demandes/{public_id}"
     requested = receiver.accepted[2][1]["data"]
     assert requested["requested_documents"] == [{"type": "kbis", "label": "KBIS"}]

@@ -106,7 +106,7 @@ def file_submission(request: EnrolmentRequest, data: dict) -> None:
     request.company_name = data.get("company_name") or (data.get("company") or {}).get("name")
     request.holder_email = account_holder(data)[0]
     if first and request.number is not None:  # numbered just before (``allocate_number``): filed
-        webhooks.emit(webhooks.FILED, request)
+        webhooks.filed(request)
 
 
 def keep_added_values(request: EnrolmentRequest, values: dict) -> None:

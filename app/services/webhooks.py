@@ -5,7 +5,8 @@ the change (the outbox: nothing leaves for a change that is rolled back, nothing
 that commits), and is delivered by the worker after commit (``deliver_next``), never in a web request.
 
 Where each event happens (its one choke point):
-- ``request.filed``: the submission is recorded (``enrolment.file_submission``, number given);
+- ``request.filed``: the submission is recorded (``enrolment.file_submission``, number given); its
+  data carry the first status the diagram gives the request in that transaction (``filed``);
 - ``request.status_changed``: any change of ``EnrolmentRequest.status`` of a filed request (the
   attribute listener below), and with it ``request.validated`` / ``request.rejected`` when the new
   status's outcome is a validation / a rejection (the package's statuses say so, not their codes);
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Session, aliased
 from .. import clock
 from ..extensions import db
 from ..models import EnrolmentRequest, WebhookDelivery, WebhookEndpoint
+from ..models.request import DRAFT
 from ..models.mail import FAILED, PENDING
 from ..models.webhook import DELIVERED
 from ..package import document_types, statuses
@@ -186,7 +188,13 @@ def payload(event: str, request: EnrolmentRequest, details: dict) -> dict:
         "url": staff_url(request), **details}}
 
 
+def _json(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 _ENDPOINTS = "webhooks.active_endpoints"
+#: session.info: {request: its ``request.filed`` deliveries} queued in this transaction.
+_JUST_FILED = "webhooks.just_filed"
 
 
 def _active_endpoints() -> list[tuple[int, frozenset]]:
@@ -203,6 +211,7 @@ def _active_endpoints() -> list[tuple[int, frozenset]]:
 def _forget_endpoints(session, transaction):
     if transaction.parent is None:  # the next transaction reads them again (an admin may have changed them)
         session.info.pop(_ENDPOINTS, None)
+        session.info.pop(_JUST_FILED, None)
 
 
 def emit(event: str, request: EnrolmentRequest, **details) -> list[WebhookDelivery]:
@@ -212,7 +221,7 @@ def emit(event: str, request: EnrolmentRequest, **details) -> list[WebhookDelive
         endpoints = [endpoint_id for endpoint_id, events in _active_endpoints() if event in events]
         if not endpoints:
             return []
-        body = json.dumps(payload(event, request, details), ensure_ascii=False, separators=(",", ":"))
+        body = _json(payload(event, request, details))
     now, limit = clock.now(), int(current_app.config["WEBHOOK_MAX_ATTEMPTS"])
     rows = [WebhookDelivery(endpoint_id=endpoint_id, request=request, event=event, payload=body,
                             message_id="msg_" + secrets.token_urlsafe(18), status=PENDING, attempts=0,
@@ -220,6 +229,15 @@ def emit(event: str, request: EnrolmentRequest, **details) -> list[WebhookDelive
     db.session.add_all(rows)  # inserted in this order: the order each receiver gets them in
     outbox.wake_after_commit()
     return rows
+
+
+def filed(request: EnrolmentRequest) -> None:
+    """``request.filed``. The diagram gives the request its first status after the draft in the
+    same transaction (the task after « Terminer »): that status completes the event's data then
+    (``_status_set``), so that receivers see the request as it was committed, not as a draft."""
+    rows = emit(FILED, request)
+    if rows:
+        db.session.info.setdefault(_JUST_FILED, {})[request] = rows
 
 
 @orm_event.listens_for(EnrolmentRequest.status, "set", active_history=True)
@@ -232,6 +250,11 @@ def _status_set(request, value, previous, _initiator):
         if request.number is None:
             return
         new = statuses.of(value)
+        if previous == DRAFT:  # the filing's first status: its request.filed says it too
+            for row in db.session.info.get(_JUST_FILED, {}).pop(request, ()):
+                body = json.loads(row.payload)
+                body["data"].update(status=value, status_label=new.agent_label)
+                row.payload = _json(body)
         # the attribute still holds the previous value while this runs: the payload says the new one
         change = {"status": value, "status_label": new.agent_label, "previous_status": previous}
         emit(STATUS_CHANGED, request, **change)
