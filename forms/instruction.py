@@ -1,6 +1,8 @@
 """Forms of the instruction diagrams: the agent's decision, the supplier's supporting-documents
 deposit (chapter 6 of the guide) and the certificates that finalise an anticipated enrolment
 (chapter 7)."""
+from functools import cached_property
+
 from flask_wtf.file import FileField
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -92,8 +94,11 @@ class SupportingDocumentsForm(TaskForm):
         #: The requested types, with their limits (the page lists them).
         self.requested = [known[c] for c in task.data.get("requested_types") or [] if c in known]
         self.document_type.choices = choices(*((t.code, t.label) for t in self.requested))
-        #: The documents of those types the agent found non conforming (never who did).
-        self.refusals = verdicts.refused_of_kinds(self.enrolment, {t.code for t in self.requested})
+
+    @cached_property  # for the page only: a posted step does not read the verdicts
+    def refusals(self) -> list:
+        """The documents of the requested types the agent found non conforming (never who did)."""
+        return verdicts.refused_of_kinds(self.enrolment, {t.code for t in self.requested})
 
     def initial(self, data: dict) -> dict:
         return {}

@@ -8,7 +8,6 @@ from .. import access
 from ..extensions import csrf, db, limiter
 from ..models import EnrolmentRequest
 from ..models.api_token import WRITE
-from ..models.document import FILED
 from ..services import audit, documents, listing, referencing, verdicts
 from ..web.files import INLINE_TYPES, send
 from . import auth, problems, schemas
@@ -89,10 +88,6 @@ def request_history(number):
     return audit.for_request(_visible(number))
 
 
-def _filed(enrolment: EnrolmentRequest) -> list:
-    return [d for d in enrolment.documents if d.state == FILED]
-
-
 @bp.route("/demandes/<number>/documents", methods=["GET"], parameters=[NUMBER], tags=["Documents"])
 @bp.arguments(schemas.DocumentFilters, location="query", as_kwargs=True)
 @bp.response(200, schemas.DocumentSchema(many=True))
@@ -116,7 +111,7 @@ def download_document(number, document_id):
     """Télécharger une pièce justificative
 
     Seulement un document sain (ni en attente d'analyse antivirus, ni infecté : 403 sinon)."""
-    document = next((d for d in _filed(_visible(number)) if d.id == document_id), None)
+    document = documents.filed_one(_visible(number), document_id)
     if document is None:
         abort(404, message=f"Aucun document {document_id} parmi les pièces de cette demande.")
     refusal = documents.download_refusal(document)

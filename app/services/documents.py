@@ -653,6 +653,16 @@ def store_generated(request, kind: str, filename: str, data: bytes,
     return store(request, kind, checked, uploaded_by=uploaded_by, state=FILED)
 
 
+def filed(request) -> list[Document]:
+    """The request's filed documents (its drafts left out)."""
+    return [document for document in request.documents if document.state == FILED]
+
+
+def filed_one(request, document_id: int) -> Document | None:
+    """The request's filed document ``document_id``; None when the request has no such one."""
+    return next((document for document in filed(request) if document.id == document_id), None)
+
+
 def uploaded_through(request, fields) -> list[Document]:
     """The request's documents uploaded through the given form fields (or deposit rounds' markers),
     oldest first: one query, whatever the number of the request's other documents."""

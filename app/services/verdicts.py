@@ -10,9 +10,9 @@ from sqlalchemy.orm import joinedload
 from .. import clock, package
 from ..extensions import db
 from ..models import Document, DocumentVerdict, EnrolmentRequest, User
-from ..models.document import FILED, NON_CONFORME, VERDICT_LABELS
+from ..models.document import NON_CONFORME, VERDICT_LABELS
 from ..package.refusal_reasons import OTHER
-from . import audit
+from . import audit, documents
 from .documents import ROUND_MARKER
 
 
@@ -47,7 +47,7 @@ class Chain:
 
 
 def _filed(request: EnrolmentRequest) -> list[Document]:
-    return sorted((d for d in request.documents if d.state == FILED), key=lambda d: (_filed_at(d), d.id))
+    return sorted(documents.filed(request), key=lambda d: (_filed_at(d), d.id))
 
 
 def _filed_at(document: Document):
@@ -69,29 +69,26 @@ def latest(document_ids) -> dict[int, DocumentVerdict]:
     return {verdict.document_id: verdict for verdict in rows}  # the last one of each wins
 
 
-def chains(request: EnrolmentRequest) -> list[Chain]:
+def chains(request: EnrolmentRequest, with_verdicts: bool = True) -> list[Chain]:
     """The request's filed documents by type (in the order of their first filing), with versions
-    and latest verdicts."""
+    and (``with_verdicts``) latest verdicts."""
     filed = _filed(request)
-    verdicts = latest([d.id for d in filed if d.id is not None])
+    verdicts = latest([d.id for d in filed if d.id is not None]) if with_verdicts else {}
     by_kind: dict[str, list[Document]] = {}
     for document in filed:
         by_kind.setdefault(document.kind, []).append(document)
     result = []
-    for kind, documents in by_kind.items():
+    for kind, files in by_kind.items():
         numbers: dict = {}  # version key → its number, in filing order
-        for document in documents:
-            numbers.setdefault(_version_key(document), len(numbers) + 1)
-        last = len(numbers)
-        result.append(Chain(kind, documents[0].label, [
-            Version(d, numbers[_version_key(d)], verdicts.get(d.id), numbers[_version_key(d)] == last)
-            for d in documents]))
+        numbered = [(d, numbers.setdefault(_version_key(d), len(numbers) + 1)) for d in files]
+        result.append(Chain(kind, files[0].label, [Version(d, number, verdicts.get(d.id), number == len(numbers))
+                                                   for d, number in numbered]))
     return result
 
 
 def superseded_ids(request: EnrolmentRequest) -> set[int]:
     """The ids of the request's earlier versions (a newer version of the same type was filed)."""
-    return {v.document.id for chain in chains(request) for v in chain.earlier}
+    return {v.document.id for chain in chains(request, with_verdicts=False) for v in chain.earlier}
 
 
 def refused(request: EnrolmentRequest) -> list[Version]:

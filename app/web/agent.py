@@ -11,9 +11,9 @@ from .. import access
 from ..engine import Run
 from ..extensions import db
 from ..models import EnrolmentRequest, User, WaitingLane
-from ..models.document import FILED, VERDICT_LABELS
+from ..models.document import VERDICT_LABELS
 from ..package import statuses
-from ..services import audit, claims, listing, verdicts
+from ..services import audit, claims, documents, listing, verdicts
 from .exports import download
 
 bp = Blueprint("agent", __name__, url_prefix="/gestion")
@@ -140,7 +140,7 @@ def judge(public_id, document_id):
         return render_template("errors/error.html", code=403, title="Action impossible",
                                message="Prenez d'abord la demande en charge : seul l'agent qui la détient "
                                        "peut juger ses pièces."), 403
-    document = next((d for d in enrolment.documents if d.id == document_id and d.state == FILED), None)
+    document = documents.filed_one(enrolment, document_id)
     if document is None:
         flash("Cette pièce ne fait pas partie de la demande : aucun avis n'a été enregistré.", "error")
         return redirect(url_for(".review", public_id=public_id, _anchor="grille-pieces"), code=303)
